@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Runs the default models in the reference interpreter (ai-edge-litert) on real photos and writes the inputs
+it used and the outputs it gave, so the Rust tests can run the same inputs and compare.
+
+Usage: make-references.py MODELS_DIR FACES_DIR OUT_DIR
+Writes OUT_DIR/manifest.json and raw little-endian float32 files.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+from PIL import Image
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+models_dir, faces_dir, out_dir = sys.argv[1:4]
+os.makedirs(out_dir, exist_ok=True)
+PEOPLE = ["amy", "bernadette", "howard", "leonard", "penny", "raj", "sheldon", "stuart"]
+FRAMES = [
+    "emotions-a/a1.jpg", "emotions-b/b3.jpg", "vlado/vlado0.jpg", "vlado/vlado1.jpg",
+    "group/bbt1.jpg", "group/group1.jpg", "group/group5.jpg", "group/solvay1927.jpg",
+]
+cases = []
+
+
+def save(array, name):
+    path = os.path.join(out_dir, name)
+    np.ascontiguousarray(array, dtype="<f4").tofile(path)
+    return {"file": name, "shape": list(array.shape)}
+
+
+def invoke(model, inputs, resolver):
+    it = Interpreter(model_path=os.path.join(models_dir, model), experimental_op_resolver_type=resolver)
+    it.allocate_tensors()
+    for detail, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(detail["index"], x)
+    it.invoke()
+    return [it.get_tensor(d["index"]) for d in it.get_output_details()]
+
+
+def run(model, name, inputs):
+    """Runs a case twice: with TFLite's reference kernels (plain loops like ours: the ground truth for
+    each kernel) and with the interpreter's default path (the XNNPACK delegate, which rounds differently)."""
+    stem = model.replace(".tflite", "") + "-" + name
+    reference = invoke(model, inputs, OpResolverType.BUILTIN_REF)
+    default = invoke(model, inputs, OpResolverType.AUTO)
+    cases.append({
+        "model": model,
+        "name": name,
+        "inputs": [save(x, f"{stem}-in{i}.f32") for i, x in enumerate(inputs)],
+        "outputs": [save(y, f"{stem}-out{i}.f32") for i, y in enumerate(reference)],
+        "outputs_default": [save(y, f"{stem}-default{i}.f32") for i, y in enumerate(default)],
+    })
+
+
+def rgb(path, size=None):
+    img = Image.open(os.path.join(faces_dir, path)).convert("RGB")
+    if size:
+        img = img.resize((size, size), Image.BILINEAR)
+    return np.asarray(img, dtype=np.float32)
+
+
+def letterbox(path, size):
+    """Scales the longer side to `size`, pads the rest with black, centred (as the detector will)."""
+    img = Image.open(os.path.join(faces_dir, path)).convert("RGB")
+    scale = size / max(img.size)
+    w, h = max(1, round(img.width * scale)), max(1, round(img.height * scale))
+    canvas = Image.new("RGB", (size, size))
+    canvas.paste(img.resize((w, h), Image.BILINEAR), ((size - w) // 2, (size - h) // 2))
+    return np.asarray(canvas, dtype=np.float32)
+
+
+# MobileFaceNet: the 40 face crops, two per call (the file's batch is 2), normalised as (x - 127.5) / 128.
+crops = [(p, f"{p}/{p}{i}.png") for p in PEOPLE for i in range(1, 6)]
+for k in range(0, len(crops), 2):
+    pair = crops[k:k + 2]
+    x = np.stack([(rgb(path, 112) - 127.5) / 128.0 for _, path in pair]).astype(np.float32)
+    run("MobileFaceNet.tflite", "+".join(os.path.basename(path)[:-4] for _, path in pair), [x])
+
+# BlazeFace, short and full range: real frames letterboxed, scaled to [-1, 1].
+for model, size in [("face_detection_short_range.tflite", 128), ("face_detection_full_range.tflite", 192)]:
+    for path in FRAMES:
+        x = (letterbox(path, size)[None] / 127.5 - 1.0).astype(np.float32)
+        run(model, os.path.basename(path)[:-4], [x])
+
+# O-Net: 48x48 face crops, normalised as (x - 127.5) / 128 (one per call: the file's batch is 1).
+for person in PEOPLE:
+    for i in (1, 3):
+        x = ((rgb(f"{person}/{person}{i}.png", 48) - 127.5) / 128.0)[None].astype(np.float32)
+        run("onet.tflite", f"{person}{i}", [x])
+
+with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+    json.dump({"interpreter": "ai-edge-litert", "cases": cases}, f, indent=1)
+print(f"make-references: {len(cases)} cases in {out_dir}")

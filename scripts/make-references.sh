@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up a Python venv with the reference interpreter and writes reference outputs to target/references.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+faces=${LOCALFACE_FACES:-../shared/data/faces}
+out=${LOCALFACE_REFERENCES:-target/references}
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import ai_edge_litert, numpy, PIL" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+fi
+scripts/fetch-models.sh
+rm -f "$out/manifest.json"
+TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore .venv/bin/python scripts/make-references.py models "$faces" "$out"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine, then runs them all. Used by CI (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
+
+step "toolchain"
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "models"
+scripts/fetch-models.sh
+
+step "reference outputs from ai-edge-litert"
+scripts/make-references.sh
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --release --all-targets -- -D warnings
+
+step "native tests"
+# --nocapture: the fidelity and hostile-file tests print their figures.
+cargo test --release -- --nocapture
+
+step "wasm32 build"
+cargo build --release --target wasm32-unknown-unknown --lib
+
+step "done"

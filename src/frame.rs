@@ -1,0 +1,73 @@
+//! Frames: 8-bit RGB images, decoded from files or given by the caller.
+
+use crate::error::{Error, Result};
+
+/// The largest frame we accept, per side and in pixels; bigger images are refused before decoding.
+pub const MAX_SIDE: u32 = 16384;
+pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+
+/// An RGB image, 3 bytes per pixel, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<u8>,
+}
+
+impl Rgb {
+    pub fn new(width: usize, height: usize, data: Vec<u8>) -> Result<Rgb> {
+        check_size(width as u64, height as u64)?;
+        if data.len() != width * height * 3 {
+            return Err(Error::Input(format!("{} bytes for a {width}x{height} RGB frame", data.len())));
+        }
+        Ok(Rgb { width, height, data })
+    }
+
+    /// The pixel at (x, y), clamped to the border.
+    #[inline]
+    pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y.min(self.height - 1) * self.width + x.min(self.width - 1)) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+}
+
+fn check_size(width: u64, height: u64) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(Error::Input(format!("empty frame ({width}x{height})")));
+    }
+    if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 || width * height > MAX_PIXELS {
+        return Err(Error::Input(format!(
+            "frame of {width}x{height} is too large (at most {MAX_SIDE} per side, {MAX_PIXELS} pixels)"
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes a JPEG, PNG or WebP file; the format comes from the content, not the name.
+pub fn decode(bytes: &[u8]) -> Result<Rgb> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
+    if reader.format().is_none() {
+        return Err(Error::Input("not an image (JPEG, PNG or WebP)".into()));
+    }
+    let (w, h) = reader.into_dimensions().map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
+    check_size(w as u64, h as u64)?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Error::Input(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| Error::Input(format!("cannot decode image: {e}")))?;
+    let rgb = img.into_rgb8();
+    Rgb::new(rgb.width() as usize, rgb.height() as usize, rgb.into_raw())
+}
+
+/// Reads and decodes an image file.
+pub fn load(path: &std::path::Path) -> Result<Rgb> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+    decode(&bytes)
+}

@@ -1,0 +1,12 @@
+//! localface: on-device face recognition.
+//!
+//! The data flows one way through the folders: `model` (the graph and the `.tflite` reader) is run by a
+//! backend (`cpu`), `face` turns frames into embeddings with it.
+
+pub mod cpu;
+mod error;
+pub mod face;
+pub mod frame;
+pub mod model;
+
+pub use error::{Error, Result};

@@ -1,0 +1,253 @@
+//! Shape inference: every tensor's shape for given input shapes, with TFLite's rules. Run before any
+//! allocation, so a bad shape or an oversized tensor is an error and never a huge buffer.
+
+use super::{Graph, Op, Padding, MAX_ELEMENTS};
+use crate::error::{model_err, Error, Result};
+
+/// The number of elements of a shape, refusing anything above `MAX_ELEMENTS`.
+pub fn element_count(shape: &[usize]) -> Result<usize> {
+    let mut n: usize = 1;
+    for &d in shape {
+        n = match n.checked_mul(d) {
+            Some(n) if n <= MAX_ELEMENTS => n,
+            _ => return model_err(format!("tensor of shape {shape:?} is larger than {MAX_ELEMENTS} elements")),
+        };
+    }
+    Ok(n)
+}
+
+/// Output size and padding before, for one spatial dimension of a convolution or pooling window.
+pub fn window(input: usize, filter: usize, stride: usize, dilation: usize, padding: Padding) -> Result<(usize, usize)> {
+    if filter == 0 || stride == 0 || dilation == 0 {
+        return model_err(format!("window with filter {filter}, stride {stride}, dilation {dilation}"));
+    }
+    let effective = (filter - 1).checked_mul(dilation).and_then(|e| e.checked_add(1));
+    let Some(effective) = effective else { return model_err("window filter too large") };
+    match padding {
+        Padding::Valid => {
+            if input < effective {
+                return model_err(format!("window of {effective} does not fit an input of {input}"));
+            }
+            Ok(((input - effective) / stride + 1, 0))
+        }
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out.max(1) - 1) * stride + effective).saturating_sub(input);
+            Ok((out, total / 2))
+        }
+    }
+}
+
+/// Numpy broadcasting of two shapes.
+pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= rank { s[i + s.len() - rank] } else { 1 };
+    (0..rank)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => model_err(format!("shapes {a:?} and {b:?} do not broadcast")),
+        })
+        .collect()
+}
+
+/// Every tensor's shape, given the shapes of the graph inputs.
+pub fn infer(graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Vec<Vec<usize>>> {
+    if input_shapes.len() != graph.inputs.len() {
+        return Err(Error::Input(format!(
+            "{} inputs given, the model takes {}",
+            input_shapes.len(),
+            graph.inputs.len()
+        )));
+    }
+    let mut shapes: Vec<Vec<usize>> = graph.tensors.iter().map(|t| t.shape.clone()).collect();
+    for (&id, shape) in graph.inputs.iter().zip(input_shapes) {
+        let declared = &graph.tensors[id].shape;
+        // Only the batch may differ from what the file declares.
+        if declared.is_empty() || shape.len() != declared.len() || shape[1..] != declared[1..] || shape.contains(&0) {
+            return Err(Error::Input(format!("input of shape {shape:?}, the model takes {declared:?} (any batch)")));
+        }
+        element_count(shape)?;
+        shapes[id] = shape.clone();
+    }
+    for node in &graph.nodes {
+        let ins: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
+        let out = node_output(&node.op, &ins).map_err(|e| match e {
+            Error::Model(m) => {
+                Error::Model(format!("{} -> '{}': {m}", node.op.name(), graph.tensors[node.output].name))
+            }
+            other => other,
+        })?;
+        // Empty tensors are legal in TFLite but never needed here; refusing them keeps every kernel simple.
+        if out.contains(&0) {
+            return model_err(format!(
+                "{} -> '{}': empty tensor {out:?}",
+                node.op.name(),
+                graph.tensors[node.output].name
+            ));
+        }
+        element_count(&out)?;
+        shapes[node.output] = out;
+    }
+    Ok(shapes)
+}
+
+fn rank4(s: &[usize]) -> Result<[usize; 4]> {
+    s.try_into().or_else(|_| model_err(format!("expected a 4-d NHWC tensor, got {s:?}")))
+}
+
+fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
+    match op {
+        Op::Conv2d(c) | Op::DepthwiseConv2d(c) => {
+            let [n, h, w, ch] = rank4(ins[0])?;
+            let [o, kh, kw, i] = rank4(ins[1])?;
+            let (in_ch, out_ch) = if matches!(op, Op::Conv2d(_)) { (i, o) } else { (i, i) };
+            if ch != in_ch {
+                return model_err(format!("input has {ch} channels, filter expects {in_ch}"));
+            }
+            let (oh, _) = window(h, kh, c.stride[0], c.dilation[0], c.padding)?;
+            let (ow, _) = window(w, kw, c.stride[1], c.dilation[1], c.padding)?;
+            Ok(vec![n, oh, ow, out_ch])
+        }
+        Op::FullyConnected { keep_num_dims, .. } => {
+            let (out, width) = (ins[1][0], ins[1][1]);
+            let total = element_count(ins[0])?;
+            if width == 0 || total % width != 0 {
+                return model_err(format!("input {:?} does not split into rows of {width}", ins[0]));
+            }
+            if *keep_num_dims {
+                let mut s = ins[0].to_vec();
+                if s.last() != Some(&width) {
+                    return model_err("keep_num_dims with an inner dimension unlike the filter's");
+                }
+                *s.last_mut().expect("checked above") = out;
+                Ok(s)
+            } else {
+                Ok(vec![total / width, out])
+            }
+        }
+        Op::Add(_) | Op::Sub(_) | Op::Mul(_) | Op::Div(_) | Op::Prelu => broadcast(ins[0], ins[1]),
+        Op::Abs | Op::Neg | Op::Exp | Op::Activation(_) | Op::LeakyRelu { .. } | Op::Dequantize => Ok(ins[0].to_vec()),
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
+            let [n, h, w, c] = rank4(ins[0])?;
+            let (oh, _) = window(h, p.filter[0], p.stride[0], 1, p.padding)?;
+            let (ow, _) = window(w, p.filter[1], p.stride[1], 1, p.padding)?;
+            Ok(vec![n, oh, ow, c])
+        }
+        Op::Pad(pads) => {
+            if pads.len() != ins[0].len() {
+                return model_err(format!("{} paddings for a rank {} tensor", pads.len(), ins[0].len()));
+            }
+            ins[0]
+                .iter()
+                .zip(pads)
+                .map(|(&d, p)| d.checked_add(p[0]).and_then(|d| d.checked_add(p[1])).ok_or(()))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .or_else(|_| model_err("padding overflows"))
+        }
+        Op::Reshape(target) => reshape(ins[0], target),
+        Op::Concat { axis, .. } => {
+            let first = ins[0];
+            if *axis >= first.len() {
+                return model_err(format!("axis {axis} of a rank {} tensor", first.len()));
+            }
+            let mut out = first.to_vec();
+            out[*axis] = 0;
+            for s in ins {
+                let same_elsewhere = s.len() == first.len() && (0..s.len()).all(|d| d == *axis || s[d] == first[d]);
+                if !same_elsewhere {
+                    return model_err(format!("cannot concatenate {first:?} and {s:?} on axis {axis}"));
+                }
+                out[*axis] += s[*axis];
+            }
+            Ok(out)
+        }
+        Op::ResizeBilinear { size, .. } => {
+            let [n, _, _, c] = rank4(ins[0])?;
+            Ok(vec![n, size[0], size[1], c])
+        }
+        Op::ReduceMax { axes, keep_dims } | Op::Sum { axes, keep_dims } => {
+            if axes.iter().any(|&a| a >= ins[0].len()) {
+                return model_err(format!("reduction axes {axes:?} of a rank {} tensor", ins[0].len()));
+            }
+            let reduced = |d: usize| axes.contains(&d);
+            Ok(match keep_dims {
+                true => ins[0].iter().enumerate().map(|(d, &s)| if reduced(d) { 1 } else { s }).collect(),
+                false => ins[0].iter().enumerate().filter(|(d, _)| !reduced(*d)).map(|(_, &s)| s).collect(),
+            })
+        }
+    }
+}
+
+/// A RESHAPE target made independent of the batch: where the file's reshape keeps the first dimension,
+/// it becomes -1 so that any batch passes through.
+pub fn reshape_target(declared_input: &[usize], target: &[i64]) -> Result<Vec<i64>> {
+    let out = reshape(declared_input, target)?;
+    let mut free: Vec<i64> = out.iter().map(|&d| d as i64).collect();
+    if !out.is_empty() && declared_input.first() == Some(&out[0]) {
+        free[0] = -1;
+    }
+    Ok(free)
+}
+
+fn reshape(input: &[usize], target: &[i64]) -> Result<Vec<usize>> {
+    let total = element_count(input)?;
+    let mut known: usize = 1;
+    let mut unknown = None;
+    for (i, &d) in target.iter().enumerate() {
+        match d {
+            -1 if unknown.is_none() => unknown = Some(i),
+            d if d >= 0 => {
+                known = known.checked_mul(d as usize).filter(|&k| k <= MAX_ELEMENTS).map_or(usize::MAX, |k| k)
+            }
+            _ => return model_err(format!("bad reshape target {target:?}")),
+        }
+    }
+    let mut out: Vec<usize> = target.iter().map(|&d| d.max(0) as usize).collect();
+    if let Some(i) = unknown {
+        if known == 0 || total % known != 0 {
+            return model_err(format!("cannot reshape {input:?} to {target:?}"));
+        }
+        out[i] = total / known;
+    } else if known != total {
+        return model_err(format!("cannot reshape {input:?} ({total} elements) to {target:?}"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_follows_tflite() {
+        // 112 -> 56 with a 3x3 stride-2 window: total padding 1, placed after.
+        assert_eq!(window(112, 3, 2, 1, Padding::Same).unwrap(), (56, 0));
+        assert_eq!(window(7, 3, 1, 1, Padding::Same).unwrap(), (7, 1));
+        assert_eq!(window(7, 3, 1, 2, Padding::Same).unwrap(), (7, 2));
+        assert_eq!(window(48, 3, 1, 1, Padding::Valid).unwrap(), (46, 0));
+        assert_eq!(window(46, 3, 2, 1, Padding::Same).unwrap(), (23, 0));
+        assert!(window(2, 3, 1, 1, Padding::Valid).is_err());
+    }
+
+    #[test]
+    fn broadcasting() {
+        assert_eq!(broadcast(&[2, 5, 5, 64], &[64]).unwrap(), vec![2, 5, 5, 64]);
+        assert_eq!(broadcast(&[1, 2], &[1, 1]).unwrap(), vec![1, 2]);
+        assert!(broadcast(&[3], &[4]).is_err());
+    }
+
+    #[test]
+    fn reshape_infers_and_refuses() {
+        assert_eq!(reshape(&[4, 1, 1, 192], &[-1, 192]).unwrap(), vec![4, 192]);
+        assert!(reshape(&[4, 192], &[5, -1]).is_err());
+        assert!(reshape(&[4, 192], &[-1, -1]).is_err());
+    }
+
+    #[test]
+    fn huge_shapes_are_refused() {
+        assert!(element_count(&[1_000_000, 1_000_000]).is_err());
+        assert!(element_count(&[usize::MAX, 2]).is_err());
+    }
+}

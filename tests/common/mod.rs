@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests: where the models, photos and reference outputs are.
+#![allow(dead_code)]
+
+pub mod tflite_writer;
+
+use localface::model::{Graph, Tensor};
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The models folder; the tests fail (not skip) without it: `scripts/fetch-models.sh` makes it.
+pub fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("LOCALFACE_MODELS").map_or_else(|| root().join("models"), PathBuf::from);
+    assert!(dir.join("MobileFaceNet.tflite").exists(), "no models in {}: run scripts/fetch-models.sh", dir.display());
+    dir
+}
+
+pub fn model_bytes(file: &str) -> Vec<u8> {
+    std::fs::read(models_dir().join(file)).unwrap()
+}
+
+pub fn graph(file: &str) -> Graph {
+    Graph::from_tflite(&model_bytes(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The shared photos (read in place, never copied into the project).
+pub fn faces_dir() -> PathBuf {
+    let dir = std::env::var_os("LOCALFACE_FACES").map_or_else(|| root().join("../shared/data/faces"), PathBuf::from);
+    assert!(dir.join("amy/amy1.png").exists(), "no face photos in {}", dir.display());
+    dir
+}
+
+/// Reads a raw little-endian f32 file into a tensor of the given shape.
+pub fn read_f32(path: &std::path::Path, shape: Vec<usize>) -> Tensor {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let data = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    Tensor::new(shape, data).unwrap()
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+pub fn l2_normalized(v: &[f32]) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}

@@ -1,0 +1,181 @@
+//! Fidelity against the reference interpreter: the Rust CPU backend runs the exact inputs that
+//! `scripts/make-references.py` gave `ai-edge-litert`, on real photos, and must reproduce its outputs.
+//! The references are made fresh by `scripts/make-references.sh` (CI runs it before the tests).
+
+mod common;
+
+use common::*;
+use localface::model::{Graph, Tensor};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Manifest {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    model: String,
+    name: String,
+    inputs: Vec<Array>,
+    /// From TFLite's reference kernels.
+    outputs: Vec<Array>,
+    /// From the interpreter's default path (XNNPACK).
+    outputs_default: Vec<Array>,
+}
+
+#[derive(Deserialize)]
+struct Array {
+    file: String,
+    shape: Vec<usize>,
+}
+
+fn references_dir() -> PathBuf {
+    std::env::var_os("LOCALFACE_REFERENCES").map_or_else(|| root().join("target/references"), PathBuf::from)
+}
+
+/// A reference case: its name, inputs, the reference kernels' outputs and the default path's outputs.
+struct Loaded {
+    name: String,
+    inputs: Vec<Tensor>,
+    reference: Vec<Tensor>,
+    default: Vec<Tensor>,
+}
+
+fn cases(model: &str) -> Vec<Loaded> {
+    let dir = references_dir();
+    let manifest = std::fs::read(dir.join("manifest.json"))
+        .unwrap_or_else(|e| panic!("no references in {} ({e}): run scripts/make-references.sh", dir.display()));
+    let manifest: Manifest = serde_json::from_slice(&manifest).unwrap();
+    let load =
+        |arrays: &[Array]| arrays.iter().map(|a| read_f32(&dir.join(&a.file), a.shape.clone())).collect::<Vec<_>>();
+    let found: Vec<_> = manifest
+        .cases
+        .into_iter()
+        .filter(|c| c.model == model)
+        .map(|c| Loaded {
+            inputs: load(&c.inputs),
+            reference: load(&c.outputs),
+            default: load(&c.outputs_default),
+            name: c.name,
+        })
+        .collect();
+    assert!(!found.is_empty(), "no reference cases for {model}");
+    found
+}
+
+/// Runs every reference case of a model and checks each raw output: against the reference kernels within
+/// `tolerance`, and against the default (XNNPACK) path within 1e-5 of the output's largest magnitude, since
+/// the delegate's own rounding grows with the values (BlazeFace's raw boxes reach thousands).
+/// Returns the worst differences per output: (reference, default).
+fn compare_raw(model: &str, tolerance: f32) -> (Vec<f32>, Vec<f32>) {
+    let graph = graph(model);
+    let mut worst = (vec![0.0f32; graph.outputs.len()], vec![0.0f32; graph.outputs.len()]);
+    for case in cases(model) {
+        let got = localface::cpu::run(&graph, &case.inputs).unwrap();
+        assert_eq!(got.len(), case.reference.len());
+        for (k, g) in got.iter().enumerate() {
+            let (r, e) = (&case.reference[k], &case.default[k]);
+            assert_eq!(
+                g.data.len(),
+                r.data.len(),
+                "{model} {}: output {k} shape {:?} vs {:?}",
+                case.name,
+                g.shape,
+                r.shape
+            );
+            let d = max_abs_diff(&g.data, &r.data);
+            assert!(d <= tolerance, "{model} {}: output {k} differs by {d} (tolerance {tolerance})", case.name);
+            let magnitude = e.data.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let d_default = max_abs_diff(&g.data, &e.data);
+            assert!(
+                d_default <= 1e-5 * magnitude,
+                "{model} {}: output {k} differs from the default path by {d_default}",
+                case.name
+            );
+            worst.0[k] = worst.0[k].max(d);
+            worst.1[k] = worst.1[k].max(d_default);
+        }
+    }
+    worst
+}
+
+#[test]
+fn mobilefacenet_matches_reference_interpreter() {
+    let graph = graph("MobileFaceNet.tflite");
+    let (mut worst_cos, mut worst_abs, mut faces) = (1.0f64, 0.0f32, 0);
+    let mut check = |got: &[f32], expected: &[f32], what: &str| {
+        let (g, e) = (l2_normalized(got), l2_normalized(expected));
+        let (c, d) = (cosine(&g, &e), max_abs_diff(&g, &e));
+        assert!(c >= 0.99999 && d <= 1e-4, "{what}: cosine {c}, max abs difference {d}");
+        worst_cos = worst_cos.min(c);
+        worst_abs = worst_abs.max(d);
+    };
+    let mut worst_default = (1.0f64, 0.0f32);
+    for case in cases("MobileFaceNet.tflite") {
+        let (inputs, expected) = (&case.inputs, &case.reference[0]);
+        // At the file's batch of 2, as the interpreter ran it.
+        let got = localface::cpu::run(&graph, inputs).unwrap();
+        let dim = expected.shape[1];
+        for (row, (g, e)) in got[0].data.chunks(dim).zip(expected.data.chunks(dim)).enumerate() {
+            check(g, e, &format!("{} face {row}", case.name));
+            faces += 1;
+            // The same criteria against the interpreter's default path.
+            let (g, e) = (l2_normalized(g), l2_normalized(&case.default[0].data[row * dim..][..dim]));
+            let (c, d) = (cosine(&g, &e), max_abs_diff(&g, &e));
+            assert!(
+                c >= 0.99999 && d <= 1e-4,
+                "{} face {row} vs default path: cosine {c}, max abs difference {d}",
+                case.name
+            );
+            worst_default = (worst_default.0.min(c), worst_default.1.max(d));
+        }
+        // The batch is free: each face alone gives the same embedding.
+        let per_face = inputs[0].data.len() / inputs[0].shape[0];
+        for (row, x) in inputs[0].data.chunks(per_face).enumerate() {
+            let single = Tensor::new(vec![1, 112, 112, 3], x.to_vec()).unwrap();
+            let got = localface::cpu::run(&graph, &[single]).unwrap();
+            check(&got[0].data, &expected.data[row * dim..][..dim], &format!("{} face {row} at batch 1", case.name));
+        }
+    }
+    println!("MobileFaceNet: {faces} faces; vs reference kernels: worst cosine {worst_cos:.8}, worst max abs difference {worst_abs:.2e}; vs default path: worst cosine {:.8}, worst max abs difference {:.2e}", worst_default.0, worst_default.1);
+}
+
+#[test]
+fn blazeface_short_range_matches_reference_interpreter() {
+    let worst = compare_raw("face_detection_short_range.tflite", 1e-3);
+    println!("BlazeFace short range: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+}
+
+#[test]
+fn blazeface_full_range_matches_reference_interpreter() {
+    let worst = compare_raw("face_detection_full_range.tflite", 1e-3);
+    println!("BlazeFace full range: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+}
+
+#[test]
+fn onet_matches_reference_interpreter() {
+    let worst = compare_raw("onet.tflite", 1e-4);
+    println!("O-Net: worst max abs difference per output (prob, box, landmarks), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+}
+
+#[test]
+fn rewrites_fuse_the_spelled_out_ops() {
+    // Every PReLU and activation is folded into the op before it; no DEQUANTIZE is left.
+    let count = |g: &Graph, name: &str| g.nodes.iter().filter(|n| n.op.name() == name).count();
+    let g = graph("MobileFaceNet.tflite");
+    for spelled in ["RELU", "ABS", "SUB", "MUL", "PRELU"] {
+        assert_eq!(count(&g, spelled), 0, "MobileFaceNet still has {spelled}");
+    }
+    assert_eq!(
+        count(&g, "CONV_2D") + count(&g, "DEPTHWISE_CONV_2D") + count(&g, "ADD") + count(&g, "RESHAPE"),
+        g.nodes.len()
+    );
+    let g = graph("onet.tflite");
+    assert_eq!(count(&g, "NEG") + count(&g, "RELU") + count(&g, "PRELU"), 0, "onet PReLU not fused");
+    for model in ["face_detection_short_range.tflite", "face_detection_full_range.tflite"] {
+        let g = graph(model);
+        assert_eq!(count(&g, "DEQUANTIZE") + count(&g, "RELU"), 0, "{model}: DEQUANTIZE or RELU left");
+    }
+}

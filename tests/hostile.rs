@@ -1,0 +1,400 @@
+//! Hostile and broken model files: every one gives an error (or, for a harmless bit flip, a model that
+//! runs); none panics, and none makes the reader allocate far more than the file's size.
+
+mod common;
+
+use common::tflite_writer::*;
+use common::*;
+use localface::model::{Graph, Tensor};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Records the largest single allocation made by the current thread.
+struct Tracking;
+
+thread_local! {
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Tracking {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.with(|m| m.set(m.get().max(layout.size())));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.with(|m| m.set(m.get().max(new_size)));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Tracking = Tracking;
+
+/// Loads a model, asserting that no single allocation exceeds twice the file plus 1 MiB.
+fn load(bytes: &[u8]) -> localface::Result<Graph> {
+    LARGEST.with(|m| m.set(0));
+    let result = Graph::from_tflite(bytes);
+    let largest = LARGEST.with(|m| m.get());
+    assert!(
+        largest <= 2 * bytes.len() + (1 << 20),
+        "loading a {}-byte file allocated {largest} bytes at once",
+        bytes.len()
+    );
+    result
+}
+
+fn load_err(bytes: &[u8]) -> String {
+    match load(bytes) {
+        Ok(_) => panic!("a broken model loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Runs a loaded model at batch 1 on zeros; it may fail, it must not panic.
+fn run_zeros(graph: &Graph) -> localface::Result<Vec<Tensor>> {
+    let shape = graph.tensors[graph.inputs[0]].shape.clone();
+    let count: usize = shape.iter().product();
+    let mut shape = shape;
+    if let Some(b) = shape.first_mut() {
+        *b = 1;
+    }
+    let data = vec![0.0; count / graph.tensors[graph.inputs[0]].shape.first().copied().unwrap_or(1).max(1)];
+    localface::cpu::run(graph, &[Tensor::new(shape, data)?])
+}
+
+/// A one-op model: x [1,4,4,2] -> 1x1 CONV_2D with 3 output channels -> y [1,4,4,3].
+fn conv_model(conv_options: Vec<(usize, F)>, filter_shape: &[i32], filter: &[f32]) -> Vec<u8> {
+    model(
+        &[3],
+        vec![
+            tensor(&[1, 4, 4, 2], 0, 0, "x"),
+            tensor(filter_shape, 0, 1, "w"),
+            tensor(&[3], 0, 2, "b"),
+            tensor(&[1, 4, 4, 3], 0, 0, "y"),
+        ],
+        &[0],
+        &[3],
+        vec![operator(0, &[0, 1, 2], &[3], Some((1, conv_options)))],
+        vec![F::Bytes(f32_bytes(filter)), F::Bytes(f32_bytes(&[0.5, 0.0, -0.5]))],
+    )
+}
+
+fn unit_conv_options() -> Vec<(usize, F)> {
+    vec![(0, F::U8(0)), (1, F::I32(1)), (2, F::I32(1))]
+}
+
+#[test]
+fn the_hand_built_model_runs() {
+    // Sanity for the writer: filter rows (1,0), (0,1), (1,1) and bias (0.5, 0, -0.5).
+    let bytes = conv_model(unit_conv_options(), &[3, 1, 1, 2], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+    let graph = load(&bytes).unwrap();
+    let x: Vec<f32> = (0..32).map(|v| v as f32).collect();
+    let y = localface::cpu::run(&graph, &[Tensor::new(vec![1, 4, 4, 2], x).unwrap()]).unwrap();
+    assert_eq!(&y[0].data[..6], &[0.5, 1.0, 0.5, 2.5, 3.0, 4.5]);
+}
+
+#[test]
+fn wrong_magic_and_random_bytes_are_refused() {
+    let mut bytes = conv_model(unit_conv_options(), &[3, 1, 1, 2], &[1.0; 6]);
+    bytes[4..8].copy_from_slice(b"ONNX");
+    assert!(load_err(&bytes).contains("TFL3"));
+    let mut rng = Rng(0x1234_5678);
+    for len in [0, 1, 7, 8, 9, 64, 1000, 100_000] {
+        for with_magic in [false, true] {
+            let mut b: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            if with_magic && len >= 8 {
+                b[4..8].copy_from_slice(b"TFL3");
+            }
+            assert!(load(&b).is_err(), "random {len} bytes loaded");
+        }
+    }
+}
+
+#[test]
+fn truncated_models_are_refused() {
+    for file in ["face_detection_short_range.tflite", "onet.tflite", "MobileFaceNet.tflite"] {
+        let bytes = model_bytes(file);
+        let step = (bytes.len() / 1500).max(1);
+        let lengths = (0..200).chain((200..bytes.len()).step_by(step));
+        for len in lengths {
+            if let Ok(g) = load(&bytes[..len]) {
+                panic!("{file} cut to {len} of {} bytes loaded with {} nodes", bytes.len(), g.nodes.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn bit_flipped_models_error_or_run() {
+    let bytes = model_bytes("face_detection_short_range.tflite");
+    let mut rng = Rng(42);
+    let (mut loaded, mut ran) = (0, 0);
+    for _ in 0..500 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + rng.next() % 4 {
+            // Flip bits in the structure (the first and last 16 KiB hold tables and vtables), not only weights.
+            let region = if rng.next() % 2 == 0 { 0..16384 } else { b.len() - 16384..b.len() };
+            let at = region.start + (rng.next() as usize) % region.len();
+            b[at] ^= 1 << (rng.next() % 8);
+        }
+        if let Ok(g) = load(&b) {
+            loaded += 1;
+            ran += usize::from(run_zeros(&g).is_ok());
+        }
+    }
+    println!("bit flips: 500 files, {loaded} loaded, {ran} ran");
+}
+
+#[test]
+fn lying_sizes_are_refused() {
+    // A vector that claims 2^31 bytes.
+    let bytes = model(
+        &[3],
+        vec![
+            tensor(&[1, 4, 4, 2], 0, 0, "x"),
+            tensor(&[3, 1, 1, 2], 0, 1, "w"),
+            tensor(&[3], 0, 0, "b"),
+            tensor(&[1, 4, 4, 3], 0, 0, "y"),
+        ],
+        &[0],
+        &[3],
+        vec![operator(0, &[0, 1, 2], &[3], Some((1, unit_conv_options())))],
+        vec![F::LyingBytes { claimed: 0x8000_0000, bytes: f32_bytes(&[1.0; 6]) }],
+    );
+    assert!(load_err(&bytes).contains("claims"));
+    // A constant claiming 10^12 elements.
+    let e = load_err(&conv_model(unit_conv_options(), &[1_000_000, 1_000_000, 1, 1], &[1.0; 6]));
+    assert!(e.contains("larger than"), "{e}");
+    // A constant whose buffer is smaller than its shape.
+    let e = load_err(&conv_model(unit_conv_options(), &[3, 1, 1, 4], &[1.0; 6]));
+    assert!(e.contains("needs 48 bytes"), "{e}");
+}
+
+#[test]
+fn indices_out_of_range_are_refused() {
+    let t = || {
+        vec![
+            tensor(&[1, 4, 4, 2], 0, 0, "x"),
+            tensor(&[3, 1, 1, 2], 0, 1, "w"),
+            tensor(&[3], 0, 0, "b"),
+            tensor(&[1, 4, 4, 3], 0, 0, "y"),
+        ]
+    };
+    let w = || vec![F::Bytes(f32_bytes(&[1.0; 6]))];
+    let conv = |ins: &[i32], outs: &[i32], code: u32| vec![operator(code, ins, outs, Some((1, unit_conv_options())))];
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (model(&[3], t(), &[0], &[3], conv(&[0, 1, 2], &[3], 5), w()), "opcode 5"),
+        (model(&[3], t(), &[0], &[3], conv(&[0, 1, 200], &[3], 0), w()), "tensor 200"),
+        (model(&[3], t(), &[0], &[3], conv(&[0, 1, 2], &[-7], 0), w()), "tensor -7"),
+        (model(&[3], t(), &[0], &[9], conv(&[0, 1, 2], &[3], 0), w()), "tensor 9"),
+        (
+            model(
+                &[3],
+                vec![
+                    tensor(&[1, 4, 4, 2], 0, 0, "x"),
+                    tensor(&[3, 1, 1, 2], 0, 77, "w"),
+                    tensor(&[3], 0, 0, "b"),
+                    tensor(&[1, 4, 4, 3], 0, 0, "y"),
+                ],
+                &[0],
+                &[3],
+                conv(&[0, 1, 2], &[3], 0),
+                w(),
+            ),
+            "buffer 77",
+        ),
+        // An op that reads its own output: a cycle.
+        (model(&[3], t(), &[0], &[3], conv(&[3, 1, 2], &[3], 0), w()), "before anything writes it"),
+    ];
+    for (bytes, expected) in cases {
+        let e = load_err(&bytes);
+        assert!(e.contains(expected), "expected '{expected}' in: {e}");
+    }
+}
+
+#[test]
+fn options_out_of_range_are_refused() {
+    let filter = [1.0; 6];
+    let cases: Vec<(Vec<(usize, F)>, &str)> = vec![
+        (vec![(0, F::U8(0)), (1, F::I32(0)), (2, F::I32(1))], "stride"),
+        (vec![(0, F::U8(0)), (1, F::I32(1)), (2, F::I32(1_000_000))], "stride"),
+        (vec![(0, F::U8(9)), (1, F::I32(1)), (2, F::I32(1))], "padding type 9"),
+        (vec![(0, F::U8(0)), (1, F::I32(1)), (2, F::I32(1)), (3, F::U8(4))], "TANH"),
+        (vec![(0, F::U8(0)), (1, F::I32(1)), (2, F::I32(1)), (4, F::I32(-3))], "dilation -3"),
+    ];
+    for (options, expected) in cases {
+        let e = load_err(&conv_model(options, &[3, 1, 1, 2], &filter));
+        assert!(e.contains(expected), "expected '{expected}' in: {e}");
+    }
+}
+
+#[test]
+fn unsupported_ops_and_types_are_named() {
+    // TANH (28) as an op.
+    let bytes = model(
+        &[28],
+        vec![tensor(&[1, 4], 0, 0, "x"), tensor(&[1, 4], 0, 0, "y")],
+        &[0],
+        &[1],
+        vec![operator(0, &[0], &[1], None)],
+        vec![],
+    );
+    assert!(load_err(&bytes).contains("TANH"));
+    // An int8 input.
+    let bytes = model(
+        &[19],
+        vec![tensor(&[1, 4], 9, 0, "x"), tensor(&[1, 4], 0, 0, "y")],
+        &[0],
+        &[1],
+        vec![operator(0, &[0], &[1], None)],
+        vec![],
+    );
+    assert!(load_err(&bytes).contains("INT8"));
+    // A real model with ops we do not run.
+    let e = load_err(&model_bytes("FaceAntiSpoofing.tflite"));
+    assert!(
+        e.contains("STRIDED_SLICE") || e.contains("GREATER_EQUAL") || e.contains("CAST") || e.contains("LESS"),
+        "{e}"
+    );
+}
+
+#[test]
+fn sizes_read_from_the_file_cannot_ask_for_huge_tensors() {
+    // PAD by 2^30 on each side, and RESIZE_BILINEAR to 100000x100000: refused by shape inference at run.
+    let pad = model(
+        &[34],
+        vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[4, 2], 2, 1, "p"), tensor(&[1, 4, 4, 2], 0, 0, "y")],
+        &[0],
+        &[2],
+        vec![operator(0, &[0, 1], &[2], None)],
+        vec![F::Bytes(i32_bytes(&[0, 0, 1 << 30, 1 << 30, 0, 0, 0, 0]))],
+    );
+    let resize = model(
+        &[23],
+        vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[2], 2, 1, "size"), tensor(&[1, 4, 4, 2], 0, 0, "y")],
+        &[0],
+        &[2],
+        vec![operator(0, &[0, 1], &[2], None)],
+        vec![F::Bytes(i32_bytes(&[100_000, 100_000]))],
+    );
+    for bytes in [pad, resize] {
+        let g = load(&bytes).unwrap();
+        LARGEST.with(|m| m.set(0));
+        let e = run_zeros(&g).unwrap_err().to_string();
+        assert!(e.contains("larger than"), "{e}");
+        assert!(LARGEST.with(|m| m.get()) < 1 << 20);
+    }
+}
+
+/// xorshift64: a seeded, dependency-free generator for reproducible random cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Writes the hand-built models as seeds for the fuzzer: `cargo test --test hostile -- --ignored`.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let dir = root().join("fuzz/corpus/tflite_reader");
+    std::fs::create_dir_all(&dir).unwrap();
+    let seeds = [
+        ("conv", conv_model(unit_conv_options(), &[3, 1, 1, 2], &[1.0; 6])),
+        (
+            "pad",
+            model(
+                &[34],
+                vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[4, 2], 2, 1, "p"), tensor(&[1, 5, 6, 2], 0, 0, "y")],
+                &[0],
+                &[2],
+                vec![operator(0, &[0, 1], &[2], None)],
+                vec![F::Bytes(i32_bytes(&[0, 0, 1, 0, 1, 1, 0, 0]))],
+            ),
+        ),
+        (
+            "resize",
+            model(
+                &[23],
+                vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[2], 2, 1, "size"), tensor(&[1, 8, 8, 2], 0, 0, "y")],
+                &[0],
+                &[2],
+                vec![operator(0, &[0, 1], &[2], Some((15, vec![(3, F::U8(1))])))],
+                vec![F::Bytes(i32_bytes(&[8, 8]))],
+            ),
+        ),
+        (
+            "prelu_chain",
+            model(
+                &[19, 101, 41, 18, 0],
+                vec![
+                    tensor(&[1, 2, 2, 3], 0, 0, "x"),
+                    tensor(&[3], 0, 1, "alpha"),
+                    tensor(&[1, 2, 2, 3], 0, 0, "relu"),
+                    tensor(&[1, 2, 2, 3], 0, 0, "abs"),
+                    tensor(&[1, 2, 2, 3], 0, 0, "sub"),
+                    tensor(&[1, 2, 2, 3], 0, 0, "mul"),
+                    tensor(&[1, 2, 2, 3], 0, 0, "y"),
+                ],
+                &[0],
+                &[6],
+                vec![
+                    operator(0, &[0], &[2], None),
+                    operator(1, &[0], &[3], None),
+                    operator(2, &[0, 3], &[4], None),
+                    operator(3, &[1, 4], &[5], None),
+                    operator(4, &[2, 5], &[6], None),
+                ],
+                vec![F::Bytes(f32_bytes(&[0.1, 0.2, 0.3]))],
+            ),
+        ),
+        (
+            "pool_fc_softmax",
+            model(
+                &[17, 9, 82, 41, 47, 74, 42],
+                vec![
+                    tensor(&[1, 4, 4, 2], 0, 0, "x"),
+                    tensor(&[1, 2, 2, 2], 0, 0, "pool"),
+                    tensor(&[2, 8], 0, 1, "w"),
+                    tensor(&[1, 2], 0, 0, "fc"),
+                    tensor(&[1], 2, 2, "axis"),
+                    tensor(&[1, 1], 0, 0, "max"),
+                    tensor(&[1, 2], 0, 0, "sub"),
+                    tensor(&[1, 2], 0, 0, "exp"),
+                    tensor(&[1, 1], 0, 0, "sum"),
+                    tensor(&[1, 2], 0, 0, "y"),
+                ],
+                &[0],
+                &[9],
+                vec![
+                    operator(
+                        0,
+                        &[0],
+                        &[1],
+                        Some((5, vec![(0, F::U8(1)), (1, F::I32(2)), (2, F::I32(2)), (3, F::I32(2)), (4, F::I32(2))])),
+                    ),
+                    operator(1, &[1, 2, -1], &[3], None),
+                    operator(2, &[3, 4], &[5], Some((27, vec![(0, F::U8(1))]))),
+                    operator(3, &[3, 5], &[6], None),
+                    operator(4, &[6], &[7], None),
+                    operator(5, &[7, 4], &[8], Some((27, vec![(0, F::U8(1))]))),
+                    operator(6, &[7, 8], &[9], None),
+                ],
+                vec![F::Bytes(f32_bytes(&[0.5; 16])), F::Bytes(i32_bytes(&[1]))],
+            ),
+        ),
+    ];
+    for (name, bytes) in seeds {
+        let graph = load(&bytes).unwrap_or_else(|e| panic!("seed {name}: {e}"));
+        run_zeros(&graph).unwrap_or_else(|e| panic!("seed {name}: {e}"));
+        std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    }
+}
