@@ -36,32 +36,41 @@ fn check_size(width: u64, height: u64) -> Result<()> {
         return Err(Error::Input(format!("empty frame ({width}x{height})")));
     }
     if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 || width * height > MAX_PIXELS {
-        return Err(Error::Input(format!(
-            "frame of {width}x{height} is too large (at most {MAX_SIDE} per side, {MAX_PIXELS} pixels)"
-        )));
+        return Err(Error::Input(format!("frame of {width}x{height} is {}", too_large())));
     }
     Ok(())
 }
 
-/// Decodes a JPEG, PNG or WebP file; the format comes from the content, not the name.
+fn too_large() -> String {
+    format!("too large (at most {MAX_SIDE} pixels a side, {MAX_PIXELS} pixels in all)")
+}
+
+/// Decodes a JPEG, PNG or WebP file; the format comes from the content, not the name, and the EXIF
+/// orientation is applied. The declared size is checked before any pixel is decoded.
 pub fn decode(bytes: &[u8]) -> Result<Rgb> {
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
-    if reader.format().is_none() {
-        return Err(Error::Input("not an image (JPEG, PNG or WebP)".into()));
-    }
-    let (w, h) = reader.into_dimensions().map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
-    check_size(w as u64, h as u64)?;
+    use image::ImageDecoder;
+    let bad = |e: image::ImageError| Error::Input(format!("cannot decode image: {e}"));
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| Error::Input(e.to_string()))?;
+        .map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
+    match reader.format() {
+        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP) => {}
+        _ => return Err(Error::Input("not an image (JPEG, PNG or WebP)".into())),
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| Error::Input(format!("cannot decode image: {e}")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => Error::Input(format!("image is {}", too_large())),
+        e => bad(e),
+    })?;
+    let (w, h) = decoder.dimensions();
+    check_size(w as u64, h as u64)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(bad)?;
+    img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
     Rgb::new(rgb.width() as usize, rgb.height() as usize, rgb.into_raw())
 }

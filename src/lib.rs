@@ -7,6 +7,7 @@ pub mod cpu;
 mod error;
 pub mod face;
 pub mod frame;
+pub mod gallery;
 pub mod model;
 
 pub use error::{Error, Result};

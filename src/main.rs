@@ -1,84 +1,157 @@
 //! The `localface` command-line tool: one JSON object per input image per line on stdout, errors on stderr.
 
-use localface::face::{align, embed::Embedder};
+use localface::face::detect::{DetectOptions, Range};
+use localface::face::{align, embed::Embedder, Face, LandmarkSource, Pipeline};
+use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
+use localface::frame::{self, Rgb};
+use localface::gallery::{Gallery, Metric};
 use localface::model::Graph;
-use localface::{frame, Error, Result};
-use serde_json::json;
+use localface::{Error, Result};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: localface <command> [options] FILE...
+const USAGE: &str = "usage: localface <command> [options] ...
 
 commands:
-  embed --aligned CROP...    embed 112x112 face crops that are already aligned
+  detect IMAGE...                        faces: box, score, landmarks
+  embed IMAGE...                         faces: box, score, 192-d embedding
+  embed --aligned CROP...                embeddings of 112x112 crops that are already aligned
+  enroll --gallery FILE NAME IMAGE...    add NAME's face (one per image) to the gallery (created if absent)
+  identify --gallery FILE IMAGE...       name (or null) and similarity of each face
+  verify IMAGE_A IMAGE_B                 whether the main faces of two images are the same person
 
 options:
-  --models DIR               folder of the .tflite models (default: models, or $LOCALFACE_MODELS)
-  --backend cpu|gpu|auto     where the network runs (default: auto)
+  --models DIR                 folder of the .tflite models (default: models, or $LOCALFACE_MODELS)
+  --backend cpu|gpu|auto       where the networks run (default: auto)
+  --detector short|full        BlazeFace short range (default; faces within 2 m) or full range (group photos)
+  --landmarks onet|blazeface   align with O-Net's 5 points (default) or BlazeFace's 4 keypoints
+  --no-tiles                   look at the whole image only (faster; misses small faces in large photos)
+  --metric cosine|euclidean    how embeddings compare (default: cosine)
+  --threshold T                similarity (cosine) or distance (euclidean) that decides a match
+  --top K                      identify: also list the K best candidates per face
 ";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Cpu,
-    Auto,
-}
 
 struct Args {
     command: String,
     models: PathBuf,
-    backend: Backend,
+    range: Range,
+    landmarks: LandmarkSource,
+    tiles: bool,
+    metric: Metric,
+    threshold: Option<f32>,
+    top: usize,
+    gallery: Option<PathBuf>,
     aligned: bool,
-    files: Vec<PathBuf>,
+    positional: Vec<String>,
+}
+
+fn usage(message: impl std::fmt::Display) -> Error {
+    Error::Input(format!("{message}\n\n{USAGE}"))
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
-    let usage = |m: String| Error::Input(format!("{m}\n\n{USAGE}"));
-    let command = it.next().ok_or_else(|| usage("no command".into()))?;
+    let command = it.next().ok_or_else(|| usage("no command"))?;
     let mut args = Args {
         command,
         models: std::env::var_os("LOCALFACE_MODELS").map_or_else(|| PathBuf::from("models"), PathBuf::from),
-        backend: Backend::Auto,
+        range: Range::Short,
+        landmarks: LandmarkSource::Onet,
+        tiles: true,
+        metric: Metric::Cosine,
+        threshold: None,
+        top: 0,
+        gallery: None,
         aligned: false,
-        files: vec![],
+        positional: vec![],
+    };
+    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
+        it.next().ok_or_else(|| usage(format!("{flag} needs a value")))
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--models" => args.models = it.next().ok_or_else(|| usage("--models needs a folder".into()))?.into(),
-            "--backend" => {
-                args.backend = match it.next().as_deref() {
-                    Some("cpu") => Backend::Cpu,
-                    Some("auto") => Backend::Auto,
-                    Some("gpu") => return Err(Error::Input("--backend gpu: this build has no GPU backend yet".into())),
-                    other => return Err(usage(format!("--backend takes cpu, gpu or auto, not {other:?}"))),
+            "--models" => args.models = value(&mut it, &a)?.into(),
+            "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
+            "--backend" => match value(&mut it, &a)?.as_str() {
+                "cpu" | "auto" => {}
+                "gpu" => return Err(Error::Input("--backend gpu: this build has no GPU backend yet".into())),
+                other => return Err(usage(format!("--backend takes cpu, gpu or auto, not '{other}'"))),
+            },
+            "--detector" => {
+                args.range = match value(&mut it, &a)?.as_str() {
+                    "short" => Range::Short,
+                    "full" => Range::Full,
+                    other => return Err(usage(format!("--detector takes short or full, not '{other}'"))),
                 }
             }
+            "--landmarks" => {
+                args.landmarks = match value(&mut it, &a)?.as_str() {
+                    "onet" => LandmarkSource::Onet,
+                    "blazeface" => LandmarkSource::BlazeFace,
+                    other => return Err(usage(format!("--landmarks takes onet or blazeface, not '{other}'"))),
+                }
+            }
+            "--metric" => {
+                args.metric = match value(&mut it, &a)?.as_str() {
+                    "cosine" => Metric::Cosine,
+                    "euclidean" => Metric::Euclidean,
+                    other => return Err(usage(format!("--metric takes cosine or euclidean, not '{other}'"))),
+                }
+            }
+            "--threshold" => {
+                let v = value(&mut it, &a)?;
+                args.threshold = Some(
+                    v.parse().ok().filter(|t: &f32| t.is_finite()).ok_or_else(|| usage(format!("--threshold {v}")))?,
+                );
+            }
+            "--top" => {
+                let v = value(&mut it, &a)?;
+                args.top = v.parse().map_err(|_| usage(format!("--top {v}")))?;
+            }
+            "--no-tiles" => args.tiles = false,
             "--aligned" => args.aligned = true,
-            "-h" | "--help" => return Err(usage(String::new())),
+            "-h" | "--help" => return Err(usage("")),
             s if s.starts_with("--") => return Err(usage(format!("unknown option {s}"))),
-            _ => args.files.push(a.into()),
+            _ => args.positional.push(a),
         }
-    }
-    if args.files.is_empty() {
-        return Err(usage(format!("{}: no input files", args.command)));
     }
     Ok(args)
 }
 
-fn load_graph(dir: &Path, file: &str) -> Result<Graph> {
+fn read_model(dir: &Path, file: &str) -> Result<Vec<u8>> {
     let path = dir.join(file);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Error::Io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))?;
-    Graph::from_tflite(&bytes).map_err(|e| Error::Model(format!("{}: {e}", path.display())))
+    std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))
+}
+
+/// Loads the pipeline; O-Net is optional (without it, faces are aligned with BlazeFace's keypoints).
+fn load_pipeline(args: &Args) -> Result<Pipeline> {
+    let detector = read_model(&args.models, if args.range == Range::Full { FULL_RANGE } else { SHORT_RANGE })?;
+    let onet = read_model(&args.models, ONET).ok();
+    let embedder = read_model(&args.models, MOBILEFACENET)?;
+    Pipeline::new(&detector, args.range, onet.as_deref(), &embedder)
+}
+
+fn detect_options(p: &Pipeline, args: &Args) -> DetectOptions {
+    DetectOptions { tiles: args.tiles, ..p.detector.default_options() }
+}
+
+fn rounded(v: f32, digits: i32) -> f64 {
+    let s = 10f64.powi(digits);
+    (v as f64 * s).round() / s
+}
+
+fn face_box(f: &Face) -> Value {
+    json!(f.detection.bbox.map(|v| rounded(v, 1)))
 }
 
 /// Runs `each` on every file, printing its JSON line; a failing file is reported and the others go on.
-fn for_each_file(files: &[PathBuf], mut each: impl FnMut(&Path) -> Result<serde_json::Value>) -> bool {
+fn for_each_file(files: &[String], mut each: impl FnMut(&Path) -> Result<Value>) -> bool {
     let mut ok = true;
     for f in files {
-        match each(f) {
+        match each(Path::new(f)) {
             Ok(v) => println!("{v}"),
             Err(e) => {
-                eprintln!("localface: {}: {e}", f.display());
+                eprintln!("localface: {f}: {e}");
                 ok = false;
             }
         }
@@ -86,19 +159,145 @@ fn for_each_file(files: &[PathBuf], mut each: impl FnMut(&Path) -> Result<serde_
     ok
 }
 
+fn need_files(args: &Args, at_least: usize) -> Result<()> {
+    if args.positional.len() < at_least {
+        return Err(usage(format!("{}: missing arguments", args.command)));
+    }
+    Ok(())
+}
+
+fn gallery_path(args: &Args) -> Result<&Path> {
+    args.gallery.as_deref().ok_or_else(|| usage(format!("{} needs --gallery FILE", args.command)))
+}
+
+/// The largest face of an image: the one a photo of a person is about.
+fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
+    faces
+        .into_iter()
+        .max_by(|a, b| {
+            (a.detection.bbox[2] * a.detection.bbox[3]).total_cmp(&(b.detection.bbox[2] * b.detection.bbox[3]))
+        })
+        .ok_or_else(|| Error::Input(format!("no face found in {}", path.display())))
+}
+
 fn run(args: Args) -> Result<bool> {
-    debug_assert!(matches!(args.backend, Backend::Cpu | Backend::Auto));
+    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
     match args.command.as_str() {
         "embed" if args.aligned => {
-            let embedder = Embedder::new(load_graph(&args.models, "MobileFaceNet.tflite")?)?;
-            Ok(for_each_file(&args.files, |f| {
+            need_files(&args, 1)?;
+            let embedder = Embedder::new(Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?)?;
+            Ok(for_each_file(&args.positional, |f| {
                 let crop = align::fit(&frame::load(f)?, align::CROP);
                 let e = embedder.embed(std::slice::from_ref(&crop))?.remove(0);
                 Ok(json!({ "image": f.display().to_string(), "embedding": e }))
             }))
         }
-        "embed" => Err(Error::Input("embed without --aligned needs face detection, which is not built yet".into())),
-        other => Err(Error::Input(format!("unknown command '{other}'\n\n{USAGE}"))),
+        "detect" | "embed" => {
+            need_files(&args, 1)?;
+            let p = load_pipeline(&args)?;
+            let opts = detect_options(&p, &args);
+            let embed = args.command == "embed";
+            Ok(for_each_file(&args.positional, |f| {
+                let frame = frame::load(f)?;
+                let faces = p.faces(&frame, &opts, args.landmarks)?;
+                let list: Vec<Value> = faces
+                    .iter()
+                    .map(|face| {
+                        let mut o = json!({ "box": face_box(face), "score": rounded(face.detection.score, 4) });
+                        if embed {
+                            o["embedding"] = json!(face.embedding);
+                        } else {
+                            let points: Vec<[f64; 2]> =
+                                face.landmarks.points().iter().map(|p| [rounded(p[0], 1), rounded(p[1], 1)]).collect();
+                            o["landmarks"] = json!(points);
+                        }
+                        o
+                    })
+                    .collect();
+                let mut out = json!({ "image": f.display().to_string() });
+                if !embed {
+                    out["width"] = json!(frame.width);
+                    out["height"] = json!(frame.height);
+                }
+                out["faces"] = json!(list);
+                Ok(out)
+            }))
+        }
+        "enroll" => {
+            need_files(&args, 2)?;
+            let path = gallery_path(&args)?;
+            let p = load_pipeline(&args)?;
+            let opts = detect_options(&p, &args);
+            let mut gallery = match path.exists() {
+                true => Gallery::load(path)?,
+                false => Gallery::new(p.embedder.dim),
+            };
+            let name = args.positional[0].clone();
+            let ok = for_each_file(&args.positional[1..], |f| {
+                let faces = p.faces(&frame::load(f)?, &opts, args.landmarks)?;
+                if faces.len() > 1 {
+                    return Err(Error::Input(format!("{} faces: enroll needs a photo of one person", faces.len())));
+                }
+                let face = main_face(faces, f)?;
+                gallery.add(&name, &face.embedding)?;
+                Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
+            });
+            if gallery.count(&name) > 0 {
+                gallery.save(path)?;
+            }
+            Ok(ok)
+        }
+        "identify" => {
+            need_files(&args, 1)?;
+            let gallery = Gallery::load(gallery_path(&args)?)?;
+            let p = load_pipeline(&args)?;
+            let opts = detect_options(&p, &args);
+            Ok(for_each_file(&args.positional, |f| {
+                let faces = p.faces(&frame::load(f)?, &opts, args.landmarks)?;
+                let list: Vec<Value> = faces
+                    .iter()
+                    .map(|face| {
+                        let best = gallery.search(&face.embedding, args.top.max(1), args.metric);
+                        let hit = best.first().filter(|m| args.metric.accepts(m.score, threshold));
+                        let key = if args.metric == Metric::Cosine { "similarity" } else { "distance" };
+                        let mut o = json!({
+                            "box": face_box(face),
+                            "name": hit.map(|m| m.name.clone()),
+                            key: best.first().map(|m| rounded(m.score, 4)),
+                        });
+                        if args.top > 0 {
+                            o["candidates"] = json!(best
+                                .iter()
+                                .map(|m| json!({ "name": m.name, key: rounded(m.score, 4) }))
+                                .collect::<Vec<_>>());
+                        }
+                        o
+                    })
+                    .collect();
+                Ok(json!({ "image": f.display().to_string(), "faces": list }))
+            }))
+        }
+        "verify" => {
+            if args.positional.len() != 2 {
+                return Err(usage("verify takes two images"));
+            }
+            let p = load_pipeline(&args)?;
+            let opts = detect_options(&p, &args);
+            let embed = |f: &str| -> Result<Face> {
+                let path = Path::new(f);
+                let frame: Rgb = frame::load(path).map_err(|e| Error::Input(format!("{f}: {e}")))?;
+                main_face(p.faces(&frame, &opts, args.landmarks)?, path)
+            };
+            let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);
+            let score = args.metric.score(&a.embedding, &b.embedding);
+            let key = if args.metric == Metric::Cosine { "similarity" } else { "distance" };
+            println!(
+                "{}",
+                json!({ key: rounded(score, 4), "same": args.metric.accepts(score, threshold), "threshold": rounded(threshold, 4) })
+            );
+            Ok(true)
+        }
+        other => Err(usage(format!("unknown command '{other}'"))),
     }
 }
 

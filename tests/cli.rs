@@ -75,3 +75,69 @@ fn a_missing_model_folder_and_bad_usage_exit_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command"));
 }
+
+fn path(rel: &str) -> String {
+    faces_dir().join(rel).display().to_string()
+}
+
+#[test]
+fn detect_prints_boxes_scores_and_landmarks_in_image_pixels() {
+    let out = localface(&["detect", &path("group/bbt4.jpg")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = &json_lines(&out)[0];
+    assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(710), Some(473)));
+    let faces = v["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 6);
+    let scores: Vec<f64> = faces.iter().map(|f| f["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "faces by descending score: {scores:?}");
+    for f in faces {
+        let b: Vec<f64> = f["box"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let points = f["landmarks"].as_array().unwrap();
+        assert_eq!(points.len(), 5);
+        for p in points {
+            let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            assert!(x >= b[0] && x <= b[0] + b[2] && y >= b[1] && y <= b[1] + b[3], "landmark outside its box");
+        }
+    }
+}
+
+#[test]
+fn enroll_identify_verify_through_a_gallery_file() {
+    let dir = std::env::temp_dir().join(format!("localface-cli-gallery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gallery = dir.join("people.lfg").display().to_string();
+    for (name, files) in [("amy", ["amy/amy1.png", "amy/amy2.png"]), ("raj", ["raj/raj1.png", "raj/raj2.png"])] {
+        let out = localface(&["enroll", "--gallery", &gallery, name, &path(files[0]), &path(files[1])]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(json_lines(&out).len(), 2);
+    }
+    // A group photo cannot be enrolled as one person; the gallery is left as it was.
+    let before = std::fs::read(&gallery).unwrap();
+    let out = localface(&["enroll", "--gallery", &gallery, "amy", &path("group/bbt4.jpg")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("6 faces"));
+    assert_eq!(std::fs::read(&gallery).unwrap(), before);
+
+    let out = localface(&["identify", "--gallery", &gallery, &path("amy/amy4.png"), &path("penny/penny1.png")]);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["faces"][0]["name"], "amy");
+    assert!(lines[0]["faces"][0]["similarity"].as_f64().unwrap() >= 0.5);
+    assert!(lines[1]["faces"][0]["name"].is_null(), "a stranger is no one: {}", lines[1]);
+
+    let out = localface(&["identify", "--gallery", &gallery, "--metric", "euclidean", &path("raj/raj5.png")]);
+    let face = &json_lines(&out)[0]["faces"][0];
+    assert_eq!(face["name"], "raj");
+    assert!(face["distance"].as_f64().unwrap() < 1.0);
+
+    let same = &json_lines(&localface(&["verify", &path("raj/raj3.png"), &path("raj/raj4.png")]))[0];
+    let different = &json_lines(&localface(&["verify", &path("raj/raj3.png"), &path("amy/amy3.png")]))[0];
+    assert_eq!((same["same"].as_bool(), different["same"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(same["threshold"].as_f64(), Some(0.5));
+
+    // A corrupt gallery file is an error, not an empty gallery.
+    std::fs::write(&gallery, b"LFGALLRY garbage").unwrap();
+    let out = localface(&["identify", "--gallery", &gallery, &path("amy/amy4.png")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gallery"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,437 @@
+//! The gallery: enrolled people, each with one or more embeddings; 1:N search; the on-disk format.
+//!
+//! File format (little-endian), version 1:
+//!
+//! ```text
+//! "LFGALLRY"  magic, 8 bytes
+//! u32         version (1)
+//! u32         dim: the embedding width
+//! u32         people
+//! u32         rows: embeddings, all people together
+//! people x    u16 name length, UTF-8 name
+//! rows x      u32 person index, dim x f32
+//! u32         CRC-32 (IEEE) of everything before it
+//! ```
+//!
+//! Every count is checked against the bytes that must hold it before anything is allocated.
+
+mod crc32;
+
+pub use crc32::crc32;
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"LFGALLRY";
+const VERSION: u32 = 1;
+/// The widest embedding and the longest name a file may declare.
+const MAX_DIM: usize = 4096;
+const MAX_NAME: usize = 256;
+
+/// How embeddings are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Cosine similarity: higher is more alike.
+    Cosine,
+    /// Euclidean distance between the unit vectors: lower is more alike.
+    Euclidean,
+}
+
+impl Metric {
+    /// The score of two unit vectors under this metric.
+    pub fn score(self, a: &[f32], b: &[f32]) -> f32 {
+        let cos = dot(a, b);
+        match self {
+            Metric::Cosine => cos,
+            Metric::Euclidean => cosine_to_distance(cos),
+        }
+    }
+
+    /// Whether `score` is a match for `threshold`.
+    pub fn accepts(self, score: f32, threshold: f32) -> bool {
+        match self {
+            Metric::Cosine => score >= threshold,
+            Metric::Euclidean => score <= threshold,
+        }
+    }
+
+    /// The default threshold under this metric, from the cosine threshold measured on the shared photos.
+    pub fn default_threshold(self) -> f32 {
+        match self {
+            Metric::Cosine => DEFAULT_COSINE_THRESHOLD,
+            Metric::Euclidean => cosine_to_distance(DEFAULT_COSINE_THRESHOLD),
+        }
+    }
+}
+
+/// Two faces are the same person at or above this cosine similarity. Chosen between the same-person and
+/// different-person distributions measured on ../shared/data/faces (see the README).
+pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.5;
+
+/// For unit vectors, |a - b| = sqrt(2 - 2 cos).
+pub fn cosine_to_distance(cos: f32) -> f32 {
+    (2.0 - 2.0 * cos).max(0.0).sqrt()
+}
+
+/// Dot product with independent accumulators, so it runs at full speed without reassociation by the compiler.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// A candidate from a search: the person and their best score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub name: String,
+    pub score: f32,
+}
+
+/// Enrolled people and their embeddings, stored as one matrix for fast search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gallery {
+    dim: usize,
+    names: Vec<String>,
+    /// rows x dim, row-major.
+    matrix: Vec<f32>,
+    /// The person index of each row.
+    owner: Vec<u32>,
+}
+
+impl Gallery {
+    pub fn new(dim: usize) -> Gallery {
+        Gallery { dim, names: vec![], matrix: vec![], owner: vec![] }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The number of embeddings, all people together.
+    pub fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owner.is_empty()
+    }
+
+    /// How many embeddings a person has.
+    pub fn count(&self, name: &str) -> usize {
+        self.index(name).map_or(0, |i| self.owner.iter().filter(|&&o| o as usize == i).count())
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Adds an embedding (unit length) to a person, enrolling them if new.
+    pub fn add(&mut self, name: &str, embedding: &[f32]) -> Result<()> {
+        check_name(name)?;
+        if embedding.len() != self.dim {
+            return Err(Error::Input(format!(
+                "embedding of {} values, the gallery holds {}",
+                embedding.len(),
+                self.dim
+            )));
+        }
+        if embedding.iter().any(|v| !v.is_finite()) {
+            return Err(Error::Input("embedding has a NaN or infinite value".into()));
+        }
+        let person = match self.index(name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name.to_string());
+                self.names.len() - 1
+            }
+        };
+        self.matrix.extend_from_slice(embedding);
+        self.owner.push(person as u32);
+        Ok(())
+    }
+
+    /// Removes a person and all their embeddings.
+    pub fn remove(&mut self, name: &str) -> Result<()> {
+        let Some(person) = self.index(name) else { return Err(Error::Input(format!("no one named '{name}'"))) };
+        let mut matrix = Vec::with_capacity(self.matrix.len());
+        let mut owner = Vec::with_capacity(self.owner.len());
+        for (row, &o) in self.owner.iter().enumerate() {
+            if o as usize != person {
+                matrix.extend_from_slice(&self.matrix[row * self.dim..][..self.dim]);
+                owner.push(if o as usize > person { o - 1 } else { o });
+            }
+        }
+        self.names.remove(person);
+        (self.matrix, self.owner) = (matrix, owner);
+        Ok(())
+    }
+
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<()> {
+        check_name(to)?;
+        if self.index(to).is_some() {
+            return Err(Error::Input(format!("'{to}' is already enrolled")));
+        }
+        let Some(person) = self.index(from) else { return Err(Error::Input(format!("no one named '{from}'"))) };
+        self.names[person] = to.to_string();
+        Ok(())
+    }
+
+    /// The `k` people most like `query`, best first, each scored by their closest embedding.
+    pub fn search(&self, query: &[f32], k: usize, metric: Metric) -> Vec<Match> {
+        if query.len() != self.dim || self.names.is_empty() {
+            return vec![];
+        }
+        let mut best = vec![f32::NEG_INFINITY; self.names.len()];
+        for (row, &o) in self.matrix.chunks_exact(self.dim).zip(&self.owner) {
+            let s = dot(row, query);
+            let b = &mut best[o as usize];
+            *b = b.max(s);
+        }
+        let mut order: Vec<usize> = (0..best.len()).collect();
+        let k = k.min(order.len());
+        if k == 0 {
+            return vec![];
+        }
+        order.select_nth_unstable_by(k - 1, |&a, &b| best[b].total_cmp(&best[a]));
+        order.truncate(k);
+        order.sort_by(|&a, &b| best[b].total_cmp(&best[a]));
+        order
+            .into_iter()
+            .map(|i| Match {
+                name: self.names[i].clone(),
+                score: if metric == Metric::Cosine { best[i] } else { cosine_to_distance(best[i]) },
+            })
+            .collect()
+    }
+
+    /// The best match if it passes the threshold.
+    pub fn identify(&self, query: &[f32], metric: Metric, threshold: f32) -> Option<Match> {
+        self.search(query, 1, metric).into_iter().next().filter(|m| metric.accepts(m.score, threshold))
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.names.len() * 16 + self.owner.len() * (4 + 4 * self.dim));
+        out.extend_from_slice(MAGIC);
+        for v in [VERSION, self.dim as u32, self.names.len() as u32, self.owner.len() as u32] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for name in &self.names {
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+        }
+        for (row, &o) in self.matrix.chunks_exact(self.dim).zip(&self.owner) {
+            out.extend_from_slice(&o.to_le_bytes());
+            row.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
+        let crc = crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Gallery> {
+        let bad = |m: String| Err(Error::Input(format!("gallery file: {m}")));
+        if bytes.len() < MAGIC.len() + 20 || &bytes[..8] != MAGIC {
+            return bad("not a localface gallery (bad magic or too short)".into());
+        }
+        let (body, tail) = bytes.split_at(bytes.len() - 4);
+        let stored = u32::from_le_bytes(tail.try_into().expect("4 bytes"));
+        let mut r = Reader { bytes: body, pos: 8 };
+        let version = r.u32()?;
+        if version != VERSION {
+            return bad(format!("version {version}, this build reads version {VERSION}"));
+        }
+        if crc32(body) != stored {
+            return bad("checksum mismatch: the file is corrupt or truncated".into());
+        }
+        let (dim, people, rows) = (r.u32()? as usize, r.u32()? as usize, r.u32()? as usize);
+        if dim == 0 || dim > MAX_DIM {
+            return bad(format!("embedding width {dim}"));
+        }
+        // Each person needs at least 2 bytes and each row 4 + 4 dim: check before allocating.
+        let row_bytes = 4 + 4 * dim;
+        if people.saturating_mul(2) > r.left() || rows.saturating_mul(row_bytes) > r.left() || people > rows {
+            return bad(format!("{people} people and {rows} embeddings do not fit in {} bytes", bytes.len()));
+        }
+        let mut g = Gallery::new(dim);
+        for _ in 0..people {
+            let len = r.u16()? as usize;
+            let name = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| Error::Input("gallery file: a name is not UTF-8".into()))?;
+            check_name(name).map_err(|e| Error::Input(format!("gallery file: {e}")))?;
+            if g.index(name).is_some() {
+                return bad(format!("'{name}' is listed twice"));
+            }
+            g.names.push(name.to_string());
+        }
+        g.matrix.reserve_exact(rows * dim);
+        g.owner.reserve_exact(rows);
+        for _ in 0..rows {
+            let o = r.u32()?;
+            if o as usize >= people {
+                return bad(format!("an embedding belongs to person {o} of {people}"));
+            }
+            let values = r.take(4 * dim)?;
+            g.matrix.extend(values.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+            g.owner.push(o);
+        }
+        if r.left() != 0 {
+            return bad(format!("{} unexpected bytes at the end", r.left()));
+        }
+        if g.matrix.iter().any(|v| !v.is_finite()) {
+            return bad("an embedding has a NaN or infinite value".into());
+        }
+        if (0..people).any(|p| !g.owner.contains(&(p as u32))) {
+            return bad("a person has no embedding".into());
+        }
+        Ok(g)
+    }
+
+    /// Reads a gallery file.
+    pub fn load(path: &Path) -> Result<Gallery> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        Gallery::from_bytes(&bytes).map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+    }
+
+    /// Writes a gallery file atomically: a temporary file beside it, flushed, then renamed over it, so a
+    /// crash leaves either the old file or the new one.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        use std::io::Write;
+        let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().ok_or_else(|| Error::Io(format!("{}: not a file name", path.display())))?;
+        let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&self.to_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            // Persist the rename itself (best effort: not every platform can open a directory).
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(io)
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(Error::Input(format!(
+            "'{name}' is not a usable name (1 to {MAX_NAME} bytes, no control characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// A bounds-checked cursor over the file's bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn left(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.left() {
+            return Err(Error::Input("gallery file: truncated".into()));
+        }
+        self.pos += n;
+        Ok(&self.bytes[self.pos - n..self.pos])
+    }
+
+    fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(seed: u32, dim: usize) -> Vec<f32> {
+        let v: Vec<f32> = (0..dim)
+            .map(|i| (((i as u32).wrapping_mul(2654435761) ^ seed.wrapping_mul(97)) % 1000) as f32 - 500.0)
+            .collect();
+        let n = dot(&v, &v).sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn sample() -> Gallery {
+        let mut g = Gallery::new(8);
+        g.add("ada", &unit(1, 8)).unwrap();
+        g.add("bob", &unit(2, 8)).unwrap();
+        g.add("ada", &unit(3, 8)).unwrap();
+        g
+    }
+
+    #[test]
+    fn round_trip_and_search() {
+        let g = sample();
+        assert_eq!(Gallery::from_bytes(&g.to_bytes()).unwrap(), g);
+        let m = g.search(&unit(3, 8), 2, Metric::Cosine);
+        assert_eq!(m[0].name, "ada");
+        assert!((m[0].score - 1.0).abs() < 1e-5);
+        assert_eq!(m.len(), 2);
+        let e = g.identify(&unit(2, 8), Metric::Euclidean, 0.1).unwrap();
+        assert_eq!((e.name.as_str(), e.score < 1e-3), ("bob", true));
+        assert_eq!(g.count("ada"), 2);
+    }
+
+    #[test]
+    fn remove_and_rename_keep_the_rest() {
+        let mut g = sample();
+        g.remove("ada").unwrap();
+        assert_eq!(g.names(), ["bob"]);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g.search(&unit(2, 8), 1, Metric::Cosine)[0].name, "bob");
+        g.rename("bob", "robert").unwrap();
+        assert!(g.rename("nobody", "x").is_err());
+        assert!(g.add("", &unit(1, 8)).is_err());
+        assert!(g.add("x", &[f32::NAN; 8]).is_err());
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_refused() {
+        let bytes = sample().to_bytes();
+        for len in 0..bytes.len() {
+            assert!(Gallery::from_bytes(&bytes[..len]).is_err(), "truncated to {len}");
+        }
+        for i in 0..bytes.len() * 8 {
+            let mut b = bytes.clone();
+            b[i / 8] ^= 1 << (i % 8);
+            assert!(Gallery::from_bytes(&b).is_err(), "bit {i} flipped");
+        }
+    }
+
+    #[test]
+    fn lying_counts_do_not_allocate() {
+        let mut b = sample().to_bytes();
+        b[20..24].copy_from_slice(&u32::MAX.to_le_bytes()); // rows
+        let len = b.len();
+        let crc = crc32(&b[..len - 4]);
+        b[len - 4..].copy_from_slice(&crc.to_le_bytes());
+        let e = Gallery::from_bytes(&b).unwrap_err().to_string();
+        assert!(e.contains("do not fit"), "{e}");
+    }
+}
