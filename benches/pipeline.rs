@@ -1,6 +1,7 @@
 //! Time per pipeline stage on a 1280x720 photo with 1 face and with 10 faces, and 1:N search in a gallery
 //! of 100,000 embeddings. Native, release build, one thread, CPU backend. `cargo bench --bench pipeline`
 
+use localface::backend::Backend;
 use localface::face::align::{warp, Affine, Edge};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::{aligned_crop, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -83,10 +84,11 @@ fn big_gallery(n: usize, dim: usize) -> Gallery {
 
 fn main() {
     let read = |f: &str| std::fs::read(root().join("models").join(f)).expect("models/: run scripts/fetch-models.sh");
-    let p = Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET)).unwrap();
+    let p =
+        Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
     let opts = p.detector.default_options();
     let gallery = big_gallery(100_000, p.embedder.dim);
-    println!("native release build, one thread, CPU backend (scalar reference kernels)");
+    println!("native release build, one thread, CPU backend, SIMD kernels ({})", localface::cpu::simd::ARCH);
     for (what, frame) in [("1 face", one_face()), ("10 faces", ten_faces())] {
         let bytes = jpeg(&frame);
         let decode = median_ms(10, || drop(frame::decode(&bytes).unwrap()));

@@ -1,5 +1,6 @@
 //! Development aid: leave-one-out identification and similarity distributions on the shared face crops,
 //! for each landmark source. `cargo run --release --example evaluate`
+use localface::backend::Backend;
 use localface::face::detect::Range;
 use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::gallery::dot;
@@ -8,7 +9,8 @@ const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "r
 
 fn main() {
     let read = |f: &str| std::fs::read(format!("models/{f}")).unwrap();
-    let p = Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET)).unwrap();
+    let p =
+        Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
     let opts = p.detector.default_options();
     for source in [LandmarkSource::Onet, LandmarkSource::BlazeFace] {
         let mut items = vec![];

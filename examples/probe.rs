@@ -1,6 +1,7 @@
 //! Development aid: detects faces in photos and writes annotated PNGs (boxes, landmarks) to look at.
 //! `cargo run --release --example probe -- [--full] OUT_DIR IMAGE...`
 
+use localface::backend::Backend;
 use localface::face::detect::Range;
 use localface::face::{LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::{self, Rgb};
@@ -27,7 +28,7 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     let read = |f: &str| std::fs::read(format!("models/{f}")).unwrap();
     let (det, range) = if full { (read(FULL_RANGE), Range::Full) } else { (read(SHORT_RANGE), Range::Short) };
-    let p = Pipeline::new(&det, range, Some(&read(ONET)), &read(MOBILEFACENET)).unwrap();
+    let p = Pipeline::new(&det, range, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
     let opts = p.detector.default_options();
     for path in args {
         let mut img = frame::load(path.as_ref()).unwrap();

@@ -1,8 +1,9 @@
 //! localface: on-device face recognition.
 //!
 //! The data flows one way through the folders: `model` (the graph and the `.tflite` reader) is run by a
-//! backend (`cpu`), `face` turns frames into embeddings with it.
+//! backend (`cpu`, chosen in `backend`), `face` turns frames into embeddings with it, `gallery` matches them.
 
+pub mod backend;
 pub mod cpu;
 mod error;
 pub mod face;

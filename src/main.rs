@@ -1,5 +1,6 @@
 //! The `localface` command-line tool: one JSON object per input image per line on stdout, errors on stderr.
 
+use localface::backend::{Backend, Network};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::{align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -35,6 +36,7 @@ options:
 struct Args {
     command: String,
     models: PathBuf,
+    backend: Backend,
     range: Range,
     landmarks: LandmarkSource,
     tiles: bool,
@@ -55,6 +57,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let mut args = Args {
         command,
         models: std::env::var_os("LOCALFACE_MODELS").map_or_else(|| PathBuf::from("models"), PathBuf::from),
+        backend: Backend::Cpu,
         range: Range::Short,
         landmarks: LandmarkSource::Onet,
         tiles: true,
@@ -72,11 +75,15 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         match a.as_str() {
             "--models" => args.models = value(&mut it, &a)?.into(),
             "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
-            "--backend" => match value(&mut it, &a)?.as_str() {
-                "cpu" | "auto" => {}
-                "gpu" => return Err(Error::Input("--backend gpu: this build has no GPU backend yet".into())),
-                other => return Err(usage(format!("--backend takes cpu, gpu or auto, not '{other}'"))),
-            },
+            "--backend" => {
+                args.backend = match value(&mut it, &a)?.as_str() {
+                    "cpu" | "auto" => Backend::Cpu,
+                    // The scalar kernels every other backend is tested against.
+                    "reference" => Backend::Reference,
+                    "gpu" => return Err(Error::Input("--backend gpu: this build has no GPU backend yet".into())),
+                    other => return Err(usage(format!("--backend takes cpu, gpu or auto, not '{other}'"))),
+                }
+            }
             "--detector" => {
                 args.range = match value(&mut it, &a)?.as_str() {
                     "short" => Range::Short,
@@ -128,7 +135,7 @@ fn load_pipeline(args: &Args) -> Result<Pipeline> {
     let detector = read_model(&args.models, if args.range == Range::Full { FULL_RANGE } else { SHORT_RANGE })?;
     let onet = read_model(&args.models, ONET).ok();
     let embedder = read_model(&args.models, MOBILEFACENET)?;
-    Pipeline::new(&detector, args.range, onet.as_deref(), &embedder)
+    Pipeline::new(&detector, args.range, onet.as_deref(), &embedder, args.backend)
 }
 
 fn detect_options(p: &Pipeline, args: &Args) -> DetectOptions {
@@ -185,7 +192,8 @@ fn run(args: Args) -> Result<bool> {
     match args.command.as_str() {
         "embed" if args.aligned => {
             need_files(&args, 1)?;
-            let embedder = Embedder::new(Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?)?;
+            let graph = Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?;
+            let embedder = Embedder::new(Network::new(graph, args.backend))?;
             Ok(for_each_file(&args.positional, |f| {
                 let crop = align::fit(&frame::load(f)?, align::CROP);
                 let e = embedder.embed(std::slice::from_ref(&crop))?.remove(0);

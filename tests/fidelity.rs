@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use localface::backend::{Backend, Network};
 use localface::model::{Graph, Tensor};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -73,11 +74,12 @@ fn cases(model: &str) -> Option<Vec<Loaded>> {
 /// `tolerance`, and against the default (XNNPACK) path within 1e-5 of the output's largest magnitude, since
 /// the delegate's own rounding grows with the values (BlazeFace's raw boxes reach thousands).
 /// Returns the worst differences per output: (reference, default).
-fn compare_raw(model: &str, tolerance: f32) -> (Vec<f32>, Vec<f32>) {
+fn compare_raw(model: &str, tolerance: f32, backend: Backend) -> (Vec<f32>, Vec<f32>) {
     let graph = graph(model);
+    let net = Network::new(graph.clone(), backend);
     let mut worst = (vec![0.0f32; graph.outputs.len()], vec![0.0f32; graph.outputs.len()]);
     for case in cases(model).into_iter().flatten() {
-        let got = localface::cpu::run(&graph, &case.inputs).unwrap();
+        let got = net.run(&case.inputs).unwrap();
         assert_eq!(got.len(), case.reference.len());
         for (k, g) in got.iter().enumerate() {
             let (r, e) = (&case.reference[k], &case.default[k]);
@@ -105,9 +107,18 @@ fn compare_raw(model: &str, tolerance: f32) -> (Vec<f32>, Vec<f32>) {
     worst
 }
 
+/// Both CPU backends: the scalar reference kernels and the SIMD kernels.
+const BACKENDS: [Backend; 2] = [Backend::Reference, Backend::Cpu];
+
 #[test]
 fn mobilefacenet_matches_reference_interpreter() {
-    let graph = graph("MobileFaceNet.tflite");
+    for backend in BACKENDS {
+        mobilefacenet_on(backend);
+    }
+}
+
+fn mobilefacenet_on(backend: Backend) {
+    let net = Network::new(graph("MobileFaceNet.tflite"), backend);
     let (mut worst_cos, mut worst_abs, mut faces) = (1.0f64, 0.0f32, 0);
     let mut check = |got: &[f32], expected: &[f32], what: &str| {
         let (g, e) = (l2_normalized(got), l2_normalized(expected));
@@ -121,7 +132,7 @@ fn mobilefacenet_matches_reference_interpreter() {
     for case in cases {
         let (inputs, expected) = (&case.inputs, &case.reference[0]);
         // At the file's batch of 2, as the interpreter ran it.
-        let got = localface::cpu::run(&graph, inputs).unwrap();
+        let got = net.run(inputs).unwrap();
         let dim = expected.shape[1];
         for (row, (g, e)) in got[0].data.chunks(dim).zip(expected.data.chunks(dim)).enumerate() {
             check(g, e, &format!("{} face {row}", case.name));
@@ -140,29 +151,35 @@ fn mobilefacenet_matches_reference_interpreter() {
         let per_face = inputs[0].data.len() / inputs[0].shape[0];
         for (row, x) in inputs[0].data.chunks(per_face).enumerate() {
             let single = Tensor::new(vec![1, 112, 112, 3], x.to_vec()).unwrap();
-            let got = localface::cpu::run(&graph, &[single]).unwrap();
+            let got = net.run(&[single]).unwrap();
             check(&got[0].data, &expected.data[row * dim..][..dim], &format!("{} face {row} at batch 1", case.name));
         }
     }
-    println!("MobileFaceNet: {faces} faces; vs reference kernels: worst cosine {worst_cos:.8}, worst max abs difference {worst_abs:.2e}; vs default path: worst cosine {:.8}, worst max abs difference {:.2e}", worst_default.0, worst_default.1);
+    println!("MobileFaceNet on {backend:?}: {faces} faces; vs reference kernels: worst cosine {worst_cos:.8}, worst max abs difference {worst_abs:.2e}; vs default path: worst cosine {:.8}, worst max abs difference {:.2e}", worst_default.0, worst_default.1);
 }
 
 #[test]
 fn blazeface_short_range_matches_reference_interpreter() {
-    let worst = compare_raw("face_detection_short_range.tflite", 1e-3);
-    println!("BlazeFace short range: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    for backend in BACKENDS {
+        let worst = compare_raw("face_detection_short_range.tflite", 1e-3, backend);
+        println!("BlazeFace short range on {backend:?}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    }
 }
 
 #[test]
 fn blazeface_full_range_matches_reference_interpreter() {
-    let worst = compare_raw("face_detection_full_range.tflite", 1e-3);
-    println!("BlazeFace full range: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    for backend in BACKENDS {
+        let worst = compare_raw("face_detection_full_range.tflite", 1e-3, backend);
+        println!("BlazeFace full range on {backend:?}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    }
 }
 
 #[test]
 fn onet_matches_reference_interpreter() {
-    let worst = compare_raw("onet.tflite", 1e-4);
-    println!("O-Net: worst max abs difference per output (prob, box, landmarks), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    for backend in BACKENDS {
+        let worst = compare_raw("onet.tflite", 1e-4, backend);
+        println!("O-Net on {backend:?}: worst max abs difference per output (prob, box, landmarks), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use localface::backend::Backend;
 use localface::face::align::{warp, Affine, Edge};
 use localface::face::detect::Range;
 use localface::face::{Face, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -16,8 +17,14 @@ const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "r
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
     P.get_or_init(|| {
-        Pipeline::new(&model_bytes(SHORT_RANGE), Range::Short, Some(&model_bytes(ONET)), &model_bytes(MOBILEFACENET))
-            .unwrap()
+        Pipeline::new(
+            &model_bytes(SHORT_RANGE),
+            Range::Short,
+            Some(&model_bytes(ONET)),
+            &model_bytes(MOBILEFACENET),
+            Backend::Cpu,
+        )
+        .unwrap()
     })
 }
 

@@ -1,12 +1,79 @@
-//! The CPU backend: runs a graph node by node with the kernels of this folder.
+//! The CPU backend: runs a graph node by node. `reference` holds the plain scalar kernels; `simd` the fast
+//! ones, whose weights `CpuModel` lays out once at load.
 
 pub mod reference;
+pub mod simd;
 
 use crate::error::{Error, Result};
-use crate::model::{shape, Graph, Node, Op, Tensor};
+use crate::model::{shape, Activation, Graph, Node, Op, Tensor};
 
-/// Runs `graph` on `inputs` (one per graph input, any batch) and returns the graph outputs.
+/// The scalar reference: runs `graph` on `inputs` (one per graph input, any batch) with `reference` only.
 pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    execute(graph, inputs, |_, node, get, shapes| reference_node(node, get, shapes))
+}
+
+/// A node's kernel with its weights laid out for the SIMD kernels.
+#[derive(Debug, Clone)]
+enum Fast {
+    Conv(simd::ConvGemm),
+    Depthwise(simd::Depthwise),
+    Dense(simd::Dense),
+}
+
+/// A graph prepared for the fast kernels: convolutions and fully connected layers use `simd`, the
+/// remaining (cheap) ops the reference kernels.
+#[derive(Debug, Clone)]
+pub struct CpuModel {
+    fast: Vec<Option<Fast>>,
+}
+
+impl CpuModel {
+    pub fn new(graph: &Graph) -> CpuModel {
+        let fast = graph.nodes.iter().map(|node| prepare(graph, node)).collect();
+        CpuModel { fast }
+    }
+
+    /// Runs the graph this model was prepared from.
+    pub fn run(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        execute(graph, inputs, |k, node, get, shapes| {
+            let x = get(0);
+            let xs = || dims4(&shapes[node.inputs[0]]);
+            match &self.fast[k] {
+                Some(Fast::Conv(c)) => c.run(x, xs()),
+                Some(Fast::Depthwise(d)) => d.run(x, xs()),
+                Some(Fast::Dense(d)) => d.run(x),
+                None => reference_node(node, get, shapes),
+            }
+        })
+    }
+}
+
+fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
+    let constant = |i: usize| graph.constant(node.inputs[i]).expect("validated: weights are constants");
+    let slope = || if node.inputs.len() > 3 { constant(3) } else { &[][..] };
+    let fs =
+        |i: usize| -> [usize; 4] { graph.tensors[node.inputs[i]].shape.clone().try_into().expect("validated rank 4") };
+    match &node.op {
+        Op::Conv2d(c) => Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), slope(), *c))),
+        Op::DepthwiseConv2d(c) => {
+            let [_, kh, kw, ch] = fs(1);
+            Some(Fast::Depthwise(simd::Depthwise::new(constant(1), kh, kw, ch, constant(2), slope(), *c)))
+        }
+        Op::FullyConnected { activation, .. } => {
+            let shape = &graph.tensors[node.inputs[1]].shape;
+            Some(Fast::Dense(simd::Dense::new(constant(1), shape[0], shape[1], constant(2), slope(), *activation)))
+        }
+        _ => None,
+    }
+}
+
+/// The shared executor: shape inference first, then each node through `kernel`, freeing every intermediate
+/// tensor after its last reader.
+fn execute(
+    graph: &Graph,
+    inputs: &[Tensor],
+    kernel: impl for<'a> Fn(usize, &Node, &dyn Fn(usize) -> &'a [f32], &[Vec<usize>]) -> Vec<f32>,
+) -> Result<Vec<Tensor>> {
     let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let shapes = shape::infer(graph, &input_shapes)?;
     let mut values: Vec<Option<Vec<f32>>> = vec![None; graph.tensors.len()];
@@ -16,9 +83,8 @@ pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         }
         values[id] = Some(t.data.clone());
     }
-    // Free each intermediate tensor after its last reader.
     let mut readers_left = graph.reader_counts();
-    for node in &graph.nodes {
+    for (k, node) in graph.nodes.iter().enumerate() {
         let out = {
             let get = |i: usize| -> &[f32] {
                 match &values[node.inputs[i]] {
@@ -26,7 +92,7 @@ pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
                     None => graph.constant(node.inputs[i]).expect("validated: defined before use"),
                 }
             };
-            run_node(node, &get, &shapes)
+            kernel(k, node, &get, &shapes)
         };
         values[node.output] = Some(out);
         for &i in &node.inputs {
@@ -54,7 +120,7 @@ fn dims4(s: &[usize]) -> [usize; 4] {
     s.try_into().expect("shape inference checked the rank")
 }
 
-fn run_node<'a>(node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
+fn reference_node<'a>(node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
     use reference as k;
     let shape = |i: usize| shapes[node.inputs[i]].as_slice();
     let out_shape = shapes[node.output].as_slice();
@@ -73,13 +139,15 @@ fn run_node<'a>(node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usi
         Op::Mul(a) => k::binary(get(0), shape(0), get(1), shape(1), out_shape, *a, |x, y| x * y),
         Op::Div(a) => k::binary(get(0), shape(0), get(1), shape(1), out_shape, *a, |x, y| x / y),
         Op::Prelu => {
-            k::binary(get(0), shape(0), get(1), shape(1), out_shape, crate::model::Activation::None, |x, s| {
-                if x >= 0.0 {
-                    x
-                } else {
-                    x * s
-                }
-            })
+            k::binary(
+                get(0),
+                shape(0),
+                get(1),
+                shape(1),
+                out_shape,
+                Activation::None,
+                |x, s| if x >= 0.0 { x } else { x * s },
+            )
         }
         Op::Abs => get(0).iter().map(|v| v.abs()).collect(),
         Op::Neg => get(0).iter().map(|v| -v).collect(),

@@ -214,15 +214,21 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool) -> Vec<f32> {
     out
 }
 
-/// Zero padding, any rank.
+/// Zero padding, any rank: each innermost row of the input is copied to its place in the output.
 pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], out_shape: &[usize]) -> Vec<f32> {
     let total: usize = out_shape.iter().product();
     let mut out = vec![0.0; total];
+    let Some(&row_len) = shape.last() else {
+        out.copy_from_slice(x); // a scalar
+        return out;
+    };
+    let rank = shape.len();
     let in_strides = strides(shape);
     let out_strides = strides(out_shape);
-    for (i, &v) in x.iter().enumerate() {
-        let o: usize = (0..shape.len()).map(|d| ((i / in_strides[d]) % shape[d] + pads[d][0]) * out_strides[d]).sum();
-        out[o] = v;
+    for (r, row) in x.chunks_exact(row_len.max(1)).enumerate() {
+        let i = r * row_len;
+        let o: usize = (0..rank).map(|d| ((i / in_strides[d]) % shape[d] + pads[d][0]) * out_strides[d]).sum();
+        out[o..o + row_len].copy_from_slice(row);
     }
     out
 }

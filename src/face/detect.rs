@@ -3,9 +3,10 @@
 //! group photos are seen at a size the model knows.
 
 use super::align::{shrink, warp, Affine, Edge};
+use crate::backend::Network;
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
-use crate::model::{Graph, Tensor};
+use crate::model::Tensor;
 
 /// A detected face in frame pixels (continuous coordinates).
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +66,7 @@ pub struct DetectOptions {
 }
 
 pub struct Detector {
-    graph: Graph,
+    net: Network,
     pub range: Range,
     size: usize,
     anchors: Vec<Anchor>,
@@ -81,7 +82,8 @@ struct View {
 }
 
 impl Detector {
-    pub fn new(graph: Graph, range: Range) -> Result<Detector> {
+    pub fn new(net: Network, range: Range) -> Result<Detector> {
+        let graph = net.graph();
         let (size, anchors) = match range {
             Range::Short => (128, anchors(128, &[8, 16, 16, 16], 2)),
             Range::Full => (192, anchors(192, &[4], 1)),
@@ -98,7 +100,7 @@ impl Detector {
                 anchors.len()
             )));
         }
-        Ok(Detector { graph, range, size, anchors })
+        Ok(Detector { net, range, size, anchors })
     }
 
     /// MediaPipe's default options for this model, with tiling for large frames.
@@ -127,7 +129,7 @@ impl Detector {
             data.extend(input.data.iter().map(|&v| v as f32 / 127.5 - 1.0));
         }
         let batch = Tensor::new(vec![inputs.len(), self.size, self.size, 3], data)?;
-        let out = crate::cpu::run(&self.graph, &[batch])?;
+        let out = self.net.run(&[batch])?;
         let (boxes, scores) = (&out[0].data, &out[1].data);
         let n = self.anchors.len();
         let mut per_view = Vec::new();

@@ -1,9 +1,10 @@
 //! Embedding: MobileFaceNet on aligned 112x112 crops -> L2-normalised 192-d vectors.
 
 use super::align::CROP;
+use crate::backend::Network;
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
-use crate::model::{Graph, Tensor};
+use crate::model::Tensor;
 
 /// MobileFaceNet's input normalisation: (x - 127.5) / 128.
 pub fn normalize(v: u8) -> f32 {
@@ -32,12 +33,13 @@ pub fn l2_normalize(v: &mut [f32]) {
 
 /// The embedding network and the width of its output.
 pub struct Embedder {
-    pub graph: Graph,
+    pub net: Network,
     pub dim: usize,
 }
 
 impl Embedder {
-    pub fn new(graph: Graph) -> Result<Embedder> {
+    pub fn new(net: Network) -> Result<Embedder> {
+        let graph = net.graph();
         let input = &graph.tensors[graph.inputs[0]].shape;
         let output = &graph.tensors[graph.outputs[0]].shape;
         if graph.inputs.len() != 1 || input[1..] != [CROP, CROP, 3] || output.len() != 2 {
@@ -45,7 +47,7 @@ impl Embedder {
                 "embedder takes {input:?} -> {output:?}, expected [N,{CROP},{CROP},3] -> [N,D]"
             )));
         }
-        Ok(Embedder { dim: output[1], graph })
+        Ok(Embedder { dim: output[1], net })
     }
 
     /// Embeds aligned crops in one batch; each result is L2-normalised.
@@ -53,7 +55,7 @@ impl Embedder {
         if crops.is_empty() {
             return Ok(vec![]);
         }
-        let out = crate::cpu::run(&self.graph, &[batch(crops)?])?;
+        let out = self.net.run(&[batch(crops)?])?;
         let mut rows: Vec<Vec<f32>> = out[0].data.chunks_exact(self.dim).map(<[f32]>::to_vec).collect();
         rows.iter_mut().for_each(|r| l2_normalize(r));
         Ok(rows)

@@ -3,9 +3,10 @@
 
 use super::align::{warp, Affine, Edge};
 use super::detect::Detection;
+use crate::backend::Network;
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
-use crate::model::{Graph, Tensor};
+use crate::model::Tensor;
 
 /// O-Net's input side.
 const SIDE: usize = 48;
@@ -19,17 +20,18 @@ pub const CROP_SCALE: f32 = 1.0;
 pub type Five = [[f32; 2]; 5];
 
 pub struct Landmarker {
-    graph: Graph,
+    net: Network,
 }
 
 impl Landmarker {
-    pub fn new(graph: Graph) -> Result<Landmarker> {
+    pub fn new(net: Network) -> Result<Landmarker> {
+        let graph = net.graph();
         let input = &graph.tensors[graph.inputs[0]].shape;
         let outs: Vec<&[usize]> = graph.outputs.iter().map(|&o| &graph.tensors[o].shape[1..]).collect();
         if input[1..] != [SIDE, SIDE, 3] || outs != [&[2][..], &[4][..], &[10][..]] {
             return Err(Error::Model(format!("landmark model takes {input:?} -> {outs:?}, expected O-Net")));
         }
-        Ok(Landmarker { graph })
+        Ok(Landmarker { net })
     }
 
     /// Five landmarks per detection and O-Net's probability that the crop is a face; one batch.
@@ -49,7 +51,7 @@ impl Landmarker {
                 }
             }
         }
-        let out = crate::cpu::run(&self.graph, &[Tensor::new(vec![detections.len(), SIDE, SIDE, 3], data)?])?;
+        let out = self.net.run(&[Tensor::new(vec![detections.len(), SIDE, SIDE, 3], data)?])?;
         let (probs, points) = (&out[0].data, &out[2].data);
         Ok(maps
             .iter()

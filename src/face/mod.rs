@@ -5,6 +5,7 @@ pub mod detect;
 pub mod embed;
 pub mod landmarks;
 
+use crate::backend::{Backend, Network};
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
 use crate::model::Graph;
@@ -69,11 +70,18 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Builds the pipeline from model bytes (detector of the given range, optional O-Net, embedder).
-    pub fn new(detector: &[u8], range: Range, onet: Option<&[u8]>, embedder: &[u8]) -> Result<Pipeline> {
+    pub fn new(
+        detector: &[u8],
+        range: Range,
+        onet: Option<&[u8]>,
+        embedder: &[u8],
+        backend: Backend,
+    ) -> Result<Pipeline> {
+        let load = |bytes: &[u8]| Graph::from_tflite(bytes).map(|g| Network::new(g, backend));
         Ok(Pipeline {
-            detector: Detector::new(Graph::from_tflite(detector)?, range)?,
-            landmarker: onet.map(|b| Graph::from_tflite(b).and_then(Landmarker::new)).transpose()?,
-            embedder: Embedder::new(Graph::from_tflite(embedder)?)?,
+            detector: Detector::new(load(detector)?, range)?,
+            landmarker: onet.map(|b| load(b).and_then(Landmarker::new)).transpose()?,
+            embedder: Embedder::new(load(embedder)?)?,
         })
     }
 

@@ -1,0 +1,103 @@
+//! Matrix multiply for convolutions and fully connected layers: C[m][n] = act(A[m][k] . B[k][n] + bias[n]).
+//!
+//! B (the weights) is packed once at load into panels of 8 columns, each panel [k][8], zero-padded; the
+//! micro-kernel holds a 4 x 8 block of C in registers and walks k once. Each output is a running sum over k
+//! from zero, then the bias: the reference kernels' order, so without fused multiply-add the results match
+//! them bit for bit.
+
+use super::lanes::F4;
+use super::{activate4, padded};
+use crate::model::Activation;
+
+/// Columns per panel.
+pub const NR: usize = 8;
+/// Rows per micro-kernel call.
+const MR: usize = 4;
+
+/// Weights packed for `gemm`, with bias and PReLU slope padded to whole panels.
+#[derive(Debug, Clone)]
+pub struct PackedB {
+    pub k: usize,
+    pub n: usize,
+    data: Vec<f32>,
+    bias: Vec<f32>,
+    slope: Vec<f32>,
+    activation: Activation,
+}
+
+impl PackedB {
+    /// Packs weights given as `n` rows of `k` (OHWI or [out, in], as TFLite stores them).
+    pub fn new(weights: &[f32], n: usize, k: usize, bias: &[f32], slope: &[f32], activation: Activation) -> PackedB {
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0.0; panels * k * NR];
+        for col in 0..n {
+            let (panel, lane) = (col / NR, col % NR);
+            for kk in 0..k {
+                data[(panel * k + kk) * NR + lane] = weights[col * k + kk];
+            }
+        }
+        PackedB { k, n, data, bias: padded(bias, panels * NR), slope: padded(slope, panels * NR), activation }
+    }
+}
+
+/// C = act(A . B + bias) for `m` rows of A, each `b.k` wide and contiguous; C rows are `b.n` wide.
+pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
+    let (k, n) = (b.k, b.n);
+    debug_assert!(a.len() >= m * k && c.len() >= m * n);
+    let mut row = 0;
+    while row + MR <= m {
+        for panel in 0..n.div_ceil(NR) {
+            let acc = kernel_4x8(&a[row * k..][..MR * k], k, &b.data[panel * k * NR..][..k * NR]);
+            for (r, acc) in acc.iter().enumerate() {
+                store(b, panel, acc, &mut c[(row + r) * n..][..n]);
+            }
+        }
+        row += MR;
+    }
+    for row in row..m {
+        for panel in 0..n.div_ceil(NR) {
+            let acc = kernel_1x8(&a[row * k..][..k], &b.data[panel * k * NR..][..k * NR]);
+            store(b, panel, &acc, &mut c[row * n..][..n]);
+        }
+    }
+}
+
+#[inline(always)]
+fn kernel_4x8(a: &[f32], k: usize, panel: &[f32]) -> [[F4; 2]; MR] {
+    let mut acc = [[F4::splat(0.0); 2]; MR];
+    let (a0, a1, a2, a3) = (&a[..k], &a[k..2 * k], &a[2 * k..3 * k], &a[3 * k..4 * k]);
+    for (kk, w) in panel.chunks_exact(NR).enumerate() {
+        let (w0, w1) = (F4::load(&w[..4]), F4::load(&w[4..]));
+        for (acc, x) in acc.iter_mut().zip([a0[kk], a1[kk], a2[kk], a3[kk]]) {
+            let x = F4::splat(x);
+            acc[0] = acc[0].mul_add(x, w0);
+            acc[1] = acc[1].mul_add(x, w1);
+        }
+    }
+    acc
+}
+
+#[inline(always)]
+fn kernel_1x8(a: &[f32], panel: &[f32]) -> [F4; 2] {
+    let mut acc = [F4::splat(0.0); 2];
+    for (&x, w) in a.iter().zip(panel.chunks_exact(NR)) {
+        let x = F4::splat(x);
+        acc[0] = acc[0].mul_add(x, F4::load(&w[..4]));
+        acc[1] = acc[1].mul_add(x, F4::load(&w[4..]));
+    }
+    acc
+}
+
+/// Adds the bias, applies the activation and writes one row's panel (only the columns that exist).
+#[inline(always)]
+fn store(b: &PackedB, panel: usize, acc: &[F4; 2], out_row: &mut [f32]) {
+    let col0 = panel * NR;
+    let mut lanes = [0.0f32; NR];
+    for h in 0..2 {
+        let at = col0 + 4 * h;
+        let v = acc[h] + F4::load(&b.bias[at..]);
+        activate4(v, b.activation, F4::load(&b.slope[at..])).store(&mut lanes[4 * h..]);
+    }
+    let width = NR.min(b.n - col0);
+    out_row[col0..col0 + width].copy_from_slice(&lanes[..width]);
+}

@@ -1,0 +1,119 @@
+//! Fast CPU kernels over four-lane vectors (`lanes::F4`): the same source becomes WebAssembly `simd128` code
+//! and x86_64 SSE code. Weights are laid out once at load (`Prepared`); every kernel here is tested against
+//! the scalar reference (`tests/kernels.rs`).
+
+pub mod depthwise;
+pub mod gemm;
+pub mod lanes;
+
+use crate::model::shape::window;
+use crate::model::{Activation, Conv};
+pub use depthwise::Depthwise;
+use gemm::{gemm, PackedB};
+use lanes::F4;
+
+/// What the build's vectors are, for benchmarks and the browser's report.
+pub const ARCH: &str = lanes::NAME;
+
+/// A copy of `v` zero-padded to `len` (a one-value slope is repeated instead).
+pub(crate) fn padded(v: &[f32], len: usize) -> Vec<f32> {
+    let mut out = if v.len() == 1 { vec![v[0]; len] } else { v.to_vec() };
+    out.resize(len, 0.0);
+    out
+}
+
+/// The activation on four lanes; `slope` holds PReLU's slopes for these lanes. PReLU is written as
+/// max(v, 0) + slope * min(v, 0), exact for both signs.
+#[inline(always)]
+pub(crate) fn activate4(v: F4, activation: Activation, slope: F4) -> F4 {
+    let zero = F4::splat(0.0);
+    match activation {
+        Activation::None => v,
+        Activation::Relu => v.max(zero),
+        Activation::Relu6 => v.max(zero).min(F4::splat(6.0)),
+        Activation::ReluN1To1 => v.max(F4::splat(-1.0)).min(F4::splat(1.0)),
+        Activation::Prelu => v.max(zero) + slope * v.min(zero),
+    }
+}
+
+/// A convolution with its weights laid out for `gemm`: 1x1 stride-1 convolutions read the input as it is,
+/// others gather each output pixel's taps into a row first (im2col).
+#[derive(Debug, Clone)]
+pub struct ConvGemm {
+    packed: PackedB,
+    kh: usize,
+    kw: usize,
+    ci: usize,
+    conv: Conv,
+}
+
+impl ConvGemm {
+    /// `filter` as TFLite stores it: [co, kh, kw, ci].
+    pub fn new(filter: &[f32], fs: [usize; 4], bias: &[f32], slope: &[f32], conv: Conv) -> ConvGemm {
+        let [co, kh, kw, ci] = fs;
+        let packed = PackedB::new(filter, co, kh * kw * ci, bias, slope, conv.activation);
+        ConvGemm { packed, kh, kw, ci, conv }
+    }
+
+    /// x: [n, h, w, ci] -> [n, oh, ow, co]
+    pub fn run(&self, x: &[f32], xs: [usize; 4]) -> Vec<f32> {
+        let [n, h, w, ci] = xs;
+        let conv = &self.conv;
+        let (oh, pad_top) = window(h, self.kh, conv.stride[0], conv.dilation[0], conv.padding).expect("shape checked");
+        let (ow, pad_left) = window(w, self.kw, conv.stride[1], conv.dilation[1], conv.padding).expect("shape checked");
+        let rows = n * oh * ow;
+        let mut out = vec![0.0; rows * self.packed.n];
+        let direct = self.kh == 1 && self.kw == 1 && conv.stride == [1, 1] && pad_top == 0 && pad_left == 0;
+        if direct {
+            gemm(x, rows, &self.packed, &mut out);
+            return out;
+        }
+        let k = self.packed.k;
+        let mut cols = vec![0.0; rows * k];
+        for b in 0..n {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let row = &mut cols[((b * oh + oy) * ow + ox) * k..][..k];
+                    for ky in 0..self.kh {
+                        let Some(iy) =
+                            (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h)
+                        else {
+                            continue;
+                        };
+                        for kx in 0..self.kw {
+                            let Some(ix) =
+                                (ox * conv.stride[1] + kx * conv.dilation[1]).checked_sub(pad_left).filter(|&i| i < w)
+                            else {
+                                continue;
+                            };
+                            let src = &x[((b * h + iy) * w + ix) * ci..][..ci];
+                            row[(ky * self.kw + kx) * self.ci..][..ci].copy_from_slice(src);
+                        }
+                    }
+                }
+            }
+        }
+        gemm(&cols, rows, &self.packed, &mut out);
+        out
+    }
+}
+
+/// Fully connected: x as rows of the filter's width -> [rows, out].
+#[derive(Debug, Clone)]
+pub struct Dense {
+    packed: PackedB,
+}
+
+impl Dense {
+    /// `filter` as TFLite stores it: [out, in].
+    pub fn new(filter: &[f32], out: usize, width: usize, bias: &[f32], slope: &[f32], activation: Activation) -> Dense {
+        Dense { packed: PackedB::new(filter, out, width, bias, slope, activation) }
+    }
+
+    pub fn run(&self, x: &[f32]) -> Vec<f32> {
+        let rows = x.len() / self.packed.k;
+        let mut out = vec![0.0; rows * self.packed.n];
+        gemm(x, rows, &self.packed, &mut out);
+        out
+    }
+}

@@ -1,0 +1,141 @@
+//! Every fast kernel against the scalar reference, on random and edge-case shapes: odd sizes, stride 2,
+//! SAME and VALID padding, dilation, channel counts that are not a multiple of 4 or 8, every activation.
+//! Tolerance: 1e-5 of the output's largest magnitude (the SIMD kernels add in the reference's order, so
+//! without fused multiply-add they agree exactly; with it, within rounding).
+
+use localface::cpu::{reference, simd};
+use localface::model::{Activation, Conv, Padding};
+
+/// xorshift64: reproducible random cases without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn values(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).collect()
+    }
+}
+
+const ACTIVATIONS: [Activation; 5] =
+    [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1, Activation::Prelu];
+
+fn assert_close(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= 1e-5 * scale, "{what}: element {i}: {g} vs {w}");
+    }
+}
+
+fn random_conv(rng: &mut Rng, square: bool) -> Conv {
+    let stride = 1 + rng.below(2);
+    let dilation = if rng.below(4) == 0 { 2 } else { 1 };
+    Conv {
+        padding: if rng.below(2) == 0 { Padding::Same } else { Padding::Valid },
+        stride: if square { [stride, stride] } else { [1 + rng.below(2), stride] },
+        dilation: [dilation, dilation],
+        activation: ACTIVATIONS[rng.below(ACTIVATIONS.len())],
+    }
+}
+
+#[test]
+fn conv2d_gemm_matches_reference() {
+    let mut rng = Rng(7);
+    let mut cases = 0;
+    // Random shapes, plus the shapes of the default models (1x1 64->128, 3x3 3->64 stride 2, 5x5 3->24).
+    let mut shapes: Vec<([usize; 4], [usize; 4], Option<Conv>)> = vec![
+        ([2, 14, 14, 64], [128, 1, 1, 64], None),
+        ([1, 17, 15, 3], [64, 3, 3, 3], None),
+        ([1, 32, 32, 3], [24, 5, 5, 3], None),
+    ];
+    for _ in 0..60 {
+        let (ci, co, k) = (1 + rng.below(19), 1 + rng.below(21), 1 + rng.below(5));
+        let (h, w) = (k.max(2) + rng.below(9), k.max(2) + rng.below(9));
+        shapes.push(([1 + rng.below(3), h, w, ci], [co, k, 1 + rng.below(k), ci], None));
+    }
+    for (xs, fs, conv) in shapes {
+        let conv = conv.unwrap_or_else(|| random_conv(&mut rng, false));
+        let [n, h, w, ci] = xs;
+        // VALID needs the dilated filter to fit.
+        let fits = |size: usize, k: usize, d: usize| (k - 1) * d < size;
+        if conv.padding == Padding::Valid && !(fits(h, fs[1], conv.dilation[0]) && fits(w, fs[2], conv.dilation[1])) {
+            continue;
+        }
+        let x = rng.values(n * h * w * ci);
+        let filter = rng.values(fs.iter().product());
+        let (bias, slope) = (rng.values(fs[0]), rng.values(fs[0]));
+        let want = reference::conv2d(&x, xs, &filter, fs, &bias, &slope, &conv);
+        let got = simd::ConvGemm::new(&filter, fs, &bias, &slope, conv).run(&x, xs);
+        assert_close(&format!("conv {xs:?} * {fs:?} {conv:?}"), &got, &want);
+        cases += 1;
+    }
+    println!("conv2d: {cases} cases agree ({})", simd::ARCH);
+}
+
+#[test]
+fn depthwise_matches_reference() {
+    let mut rng = Rng(11);
+    let mut cases = 0;
+    let mut shapes: Vec<([usize; 4], usize, usize)> =
+        vec![([2, 7, 7, 512], 7, 7), ([1, 16, 16, 42], 3, 3), ([1, 9, 9, 1], 3, 3)];
+    for _ in 0..80 {
+        let k = 1 + rng.below(5);
+        shapes.push((
+            [1 + rng.below(2), k.max(2) + rng.below(10), k.max(2) + rng.below(10), 1 + rng.below(23)],
+            k,
+            1 + rng.below(k),
+        ));
+    }
+    for (xs, kh, kw) in shapes {
+        let mut conv = random_conv(&mut rng, true);
+        if kh == 7 {
+            conv = Conv { padding: Padding::Valid, stride: [1, 1], dilation: [1, 1], activation: Activation::None };
+        }
+        let [n, h, w, c] = xs;
+        if conv.padding == Padding::Valid && ((kh - 1) * conv.dilation[0] >= h || (kw - 1) * conv.dilation[1] >= w) {
+            continue;
+        }
+        let x = rng.values(n * h * w * c);
+        let filter = rng.values(kh * kw * c);
+        let (bias, slope) = (rng.values(c), rng.values(c));
+        let want = reference::depthwise_conv2d(&x, xs, &filter, [1, kh, kw, c], &bias, &slope, &conv);
+        let got = simd::Depthwise::new(&filter, kh, kw, c, &bias, &slope, conv).run(&x, xs);
+        assert_close(&format!("depthwise {xs:?} {kh}x{kw} {conv:?}"), &got, &want);
+        cases += 1;
+    }
+    println!("depthwise: {cases} cases agree ({})", simd::ARCH);
+}
+
+#[test]
+fn fully_connected_matches_reference() {
+    let mut rng = Rng(13);
+    for (rows, width, out) in [(1, 1152, 256), (3, 256, 10), (2, 512, 192), (5, 7, 3), (1, 1, 1), (4, 33, 17)] {
+        for activation in ACTIVATIONS {
+            let x = rng.values(rows * width);
+            let filter = rng.values(out * width);
+            let (bias, slope) = (rng.values(out), rng.values(out));
+            let want = reference::fully_connected(&x, rows, &filter, out, &bias, &slope, activation);
+            let got = simd::Dense::new(&filter, out, width, &bias, &slope, activation).run(&x);
+            assert_close(&format!("dense {rows}x{width} -> {out} {activation:?}"), &got, &want);
+        }
+    }
+}
+
+#[test]
+fn one_value_slope_broadcasts_like_the_reference() {
+    let mut rng = Rng(17);
+    let conv = Conv { padding: Padding::Same, stride: [1, 1], dilation: [1, 1], activation: Activation::Prelu };
+    let (xs, fs) = ([1, 5, 5, 6], [10, 3, 3, 6]);
+    let (x, filter, bias) = (rng.values(150), rng.values(540), rng.values(10));
+    let want = reference::conv2d(&x, xs, &filter, fs, &bias, &[0.25], &conv);
+    let got = simd::ConvGemm::new(&filter, fs, &bias, &[0.25], conv).run(&x, xs);
+    assert_close("conv with one slope", &got, &want);
+}
