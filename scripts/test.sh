@@ -22,7 +22,23 @@ step "native tests"
 # --nocapture: the fidelity and hostile-file tests print their figures.
 cargo test --release -- --nocapture
 
+step "browser tools"
+scripts/setup-web.sh
+
 step "wasm32 build"
 cargo build --release --target wasm32-unknown-unknown --lib
+
+step "browser tests (wasm-bindgen-test in headless Chromium)"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+wasm-pack test --headless --chrome --release -- --test web --test kernels
+# The same kernel tests in the relaxed-SIMD build (fused multiply-add), the one browsers pick when they can.
+RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack test --headless --chrome --release -- --test kernels --target-dir target/relaxed
+
+step "npm package and demo page"
+scripts/build-web.sh
+
+step "end-to-end tests of the demo page (headless Chromium, fake camera)"
+node --test --test-reporter=spec tests/e2e/
 
 step "done"

@@ -10,5 +10,7 @@ pub mod face;
 pub mod frame;
 pub mod gallery;
 pub mod model;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use error::{Error, Result};

@@ -1,4 +1,5 @@
 //! The `localface` binary, driven as a user would: JSON lines on stdout, errors on stderr, no panics.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

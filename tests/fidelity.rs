@@ -1,6 +1,7 @@
 //! Fidelity against the reference interpreter: the Rust CPU backend runs the exact inputs that
 //! `scripts/make-references.py` gave `ai-edge-litert`, on real photos, and must reproduce its outputs.
 //! The references are made fresh by `scripts/make-references.sh` (CI runs it before the tests).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Hostile and broken model files: every one gives an error (or, for a harmless bit flip, a model that
 //! runs); none panics, and none makes the reader allocate far more than the file's size.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

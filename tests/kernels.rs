@@ -2,6 +2,12 @@
 //! SAME and VALID padding, dilation, channel counts that are not a multiple of 4 or 8, every activation.
 //! Tolerance: 1e-5 of the output's largest magnitude (the SIMD kernels add in the reference's order, so
 //! without fused multiply-add they agree exactly; with it, within rounding).
+//! Runs natively (`cargo test`) and in headless Chromium (`wasm-pack test --chrome --headless -- --test kernels`).
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use localface::cpu::{reference, simd};
 use localface::model::{Activation, Conv, Padding};

@@ -1,5 +1,6 @@
 //! The face pipeline end to end on the shared photos: identification, verification, detection counts,
 //! hard poses (rotation, mirroring, the frame's border) and bad input.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/ and copies it into www/pkg for the demo page.
+#   scripts/build-web.sh [web|bundler]     (default: web)
+# Two WebAssembly builds: plain SIMD, and relaxed SIMD (fused multiply-add) that `init` picks where the
+# browser validates it. Their JS glue must be identical, so one glue serves both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:-web}
+command -v wasm-pack >/dev/null || { echo "build-web: wasm-pack is missing (scripts/setup-web.sh installs it)" >&2; exit 1; }
+scripts/fetch-models.sh >/dev/null
+
+wasm-pack build --quiet --release --target "$target" --out-dir pkg --out-name localface
+RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack build --quiet --release --target "$target" --out-dir target/pkg-relaxed --out-name localface \
+  -- --target-dir target/relaxed
+if ! cmp -s pkg/localface.js target/pkg-relaxed/localface.js; then
+  echo "build-web: the relaxed-SIMD build's JS glue differs from the plain build's" >&2
+  exit 1
+fi
+cp target/pkg-relaxed/localface_bg.wasm pkg/localface_relaxed_bg.wasm
+
+# Optimise both modules with binaryen's wasm-opt (from npm; Debian's is too old for this output).
+if [ -x node_modules/.bin/wasm-opt ]; then
+  for m in pkg/localface_bg.wasm pkg/localface_relaxed_bg.wasm; do
+    node_modules/.bin/wasm-opt -O3 "$m" -o "$m.opt" && mv "$m.opt" "$m"
+  done
+fi
+
+if [ "$target" = web ]; then
+  cp src/web/js/index.js src/web/js/index.d.ts src/web/js/worker.js src/web/js/worker-client.js pkg/
+fi
+mkdir -p pkg/models
+cp models/face_detection_short_range.tflite models/face_detection_full_range.tflite models/onet.tflite \
+   models/MobileFaceNet.tflite pkg/models/
+
+node - "$target" <<'JS'
+const fs = require('fs');
+const target = process.argv[2];
+const pkg = JSON.parse(fs.readFileSync('pkg/package.json', 'utf8'));
+pkg.name = 'localface';
+pkg.description = 'Face recognition that runs entirely on the device: BlazeFace, O-Net and MobileFaceNet in WebAssembly.';
+if (target === 'web') {
+  Object.assign(pkg, { main: 'index.js', module: 'index.js', types: 'index.d.ts' });
+  pkg.files = ['index.js', 'index.d.ts', 'worker.js', 'worker-client.js', 'localface.js', 'localface.d.ts',
+    'localface_bg.wasm', 'localface_bg.wasm.d.ts', 'localface_relaxed_bg.wasm', 'snippets', 'models'];
+  pkg.sideEffects = ['./index.js', './snippets/*'];
+} else {
+  pkg.files = [...new Set([...(pkg.files || []), 'localface_relaxed_bg.wasm', 'snippets', 'models'])];
+}
+fs.writeFileSync('pkg/package.json', JSON.stringify(pkg, null, 2) + '\n');
+JS
+
+if [ "$target" = web ]; then
+  rm -rf www/pkg
+  cp -r pkg www/pkg
+fi
+ls -l pkg/*.wasm

@@ -1,0 +1,110 @@
+// Types of the localface npm package.
+
+/** Anything a frame can come from. */
+export type FrameSource = ImageData | HTMLVideoElement | HTMLCanvasElement | HTMLImageElement | ImageBitmap | VideoFrame | OffscreenCanvas;
+
+export interface Box { x: number; y: number; width: number; height: number }
+export interface Point { x: number; y: number }
+
+/** A detected face, in the frame's pixels. */
+export interface Face {
+  box: Box;
+  score: number;
+  /** O-Net: eye on the image's left, other eye, nose tip, mouth corners; BlazeFace: eyes, nose, mouth centre. */
+  landmarks: Point[];
+}
+
+export interface IdentifiedFace extends Face {
+  /** The enrolled person, or null when no one is similar enough. */
+  name: string | null;
+  /** Cosine similarity (or Euclidean distance) to the closest enrolled person; null with an empty gallery. */
+  similarity: number | null;
+}
+
+export interface Verdict { similarity: number; same: boolean; threshold: number }
+export interface Enrolled { name: string; samples: number; box: Box }
+export interface Person { name: string; samples: number }
+export interface Progress { file: string; loaded: number; total: number }
+
+export interface RecognizerOptions {
+  /** 'auto' (default), 'cpu' or 'gpu'. */
+  backend?: 'auto' | 'cpu' | 'gpu';
+  /** Where the .tflite models are; the package's models/ folder by default. */
+  modelBaseUrl?: string;
+  onProgress?: (progress: Progress) => void;
+  /** BlazeFace 'short' range (default, faces within 2 m) or 'full' range. */
+  detector?: 'short' | 'full';
+  /** Align with O-Net's five points (default) or BlazeFace's keypoints. */
+  landmarks?: 'onet' | 'blazeface';
+  metric?: 'cosine' | 'euclidean';
+  /** Similarity (cosine) or distance (euclidean) that decides a match; 0.5 cosine by default. */
+  threshold?: number;
+  /** Also search tiles of large frames for small faces (slower). */
+  tiles?: boolean;
+  /** The gallery's key in IndexedDB ('default'); null keeps it in memory only. */
+  gallery?: string | null;
+}
+
+export interface InitOptions {
+  /** Load this .wasm instead of choosing between the relaxed-SIMD and plain SIMD builds. */
+  wasmUrl?: string | URL;
+  noRelaxedSimd?: boolean;
+}
+
+/** Loads the WebAssembly module (once). */
+export default function init(options?: InitOptions): Promise<unknown>;
+export function hasRelaxedSimd(): boolean;
+
+/** The enrolled people; every change is saved (IndexedDB) before it takes effect. */
+export class Gallery {
+  private constructor();
+  free(): void;
+  people(): Person[];
+  rename(from: string, to: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  clear(): Promise<void>;
+  /** The gallery as a versioned, checksummed file. */
+  export(): Uint8Array;
+  /** Replaces the gallery with an exported file, checked whole first. */
+  import(bytes: Uint8Array): Promise<void>;
+}
+
+export class Recognizer {
+  private constructor();
+  static create(options?: RecognizerOptions): Promise<Recognizer>;
+  free(): void;
+  readonly backend: 'cpu' | 'gpu';
+  /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
+  readonly kernels: string;
+  readonly threshold: number;
+  readonly gallery: Gallery;
+  detect(source: FrameSource): Face[];
+  identify(source: FrameSource): IdentifiedFace[];
+  enroll(name: string, source: FrameSource): Promise<Enrolled>;
+  verify(a: FrameSource, b: FrameSource): Verdict;
+  memoryBytes(): number;
+}
+
+/** The same API in a Web Worker: every call is asynchronous, frames are transferred. */
+export class RecognizerWorker {
+  static create(options?: RecognizerOptions, initOptions?: InitOptions): Promise<RecognizerWorker>;
+  readonly backend: 'cpu' | 'gpu';
+  readonly kernels: string;
+  readonly threshold: number;
+  /** How many times a crashed worker was replaced. */
+  readonly restarts: number;
+  readonly gallery: {
+    people(): Promise<Person[]>;
+    rename(from: string, to: string): Promise<void>;
+    remove(name: string): Promise<void>;
+    clear(): Promise<void>;
+    export(): Promise<Uint8Array>;
+    import(bytes: Uint8Array): Promise<void>;
+  };
+  detect(source: FrameSource): Promise<Face[]>;
+  identify(source: FrameSource): Promise<IdentifiedFace[]>;
+  enroll(name: string, source: FrameSource): Promise<Enrolled>;
+  verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
+  memoryBytes(): Promise<number>;
+  terminate(): void;
+}

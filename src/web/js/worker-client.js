@@ -1,0 +1,107 @@
+// RecognizerWorker: the Recognizer's API, run in a Web Worker so the page stays responsive. Frames are sent
+// as ImageBitmap or VideoFrame (transferred, not copied). If the WebAssembly instance ever traps, the worker
+// is replaced by a fresh one (the gallery reloads from IndexedDB) and the call fails with a clear error.
+
+function transferable(x) {
+  return (typeof ImageBitmap !== 'undefined' && x instanceof ImageBitmap)
+    || (typeof VideoFrame !== 'undefined' && x instanceof VideoFrame);
+}
+
+/** Turns any frame source into something a worker can receive: ImageData as is, others as an ImageBitmap. */
+async function sendable(source) {
+  if (transferable(source) || (typeof ImageData !== 'undefined' && source instanceof ImageData)) return source;
+  return await createImageBitmap(source);
+}
+
+export class RecognizerWorker {
+  /** Starts the worker and creates the recognizer in it (same options as Recognizer.create). */
+  static async create(options = {}, initOptions = {}) {
+    const rw = new RecognizerWorker(options, initOptions);
+    await rw._start();
+    return rw;
+  }
+
+  constructor(options, initOptions) {
+    const { onProgress, ...rest } = options;
+    this._options = rest;
+    this._initOptions = initOptions;
+    this._onProgress = onProgress;
+    this._pending = new Map();
+    this._next = 1;
+    this.backend = null;
+    this.kernels = null;
+    this.threshold = null;
+    this.restarts = 0;
+    this.gallery = {
+      people: () => this._call('gallery.people', []),
+      rename: (from, to) => this._call('gallery.rename', [from, to]),
+      remove: (name) => this._call('gallery.remove', [name]),
+      clear: () => this._call('gallery.clear', []),
+      export: () => this._call('gallery.export', []),
+      import: (bytes) => this._call('gallery.import', [bytes]),
+    };
+  }
+
+  async _start() {
+    this._worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this._worker.onmessage = ({ data }) => this._answer(data);
+    this._worker.onerror = (e) => this._failAll(new Error('the recognizer worker failed: ' + (e.message || e)));
+    const info = await this._call('create', [this._options, this._initOptions]);
+    Object.assign(this, info);
+  }
+
+  _answer(data) {
+    if (data.progress) {
+      if (this._onProgress) this._onProgress(data.progress);
+      return;
+    }
+    const pending = this._pending.get(data.id);
+    if (!pending) return;
+    this._pending.delete(data.id);
+    if (data.error === undefined) {
+      pending.resolve(data.result);
+      return;
+    }
+    if (data.crashed) {
+      this._restart();
+      pending.reject(new Error('the recognizer crashed and was restarted: ' + data.error));
+    } else {
+      pending.reject(new Error(data.error));
+    }
+  }
+
+  _failAll(error) {
+    for (const p of this._pending.values()) p.reject(error);
+    this._pending.clear();
+  }
+
+  _restart() {
+    this.restarts += 1;
+    this._worker.terminate();
+    this._failAll(new Error('the recognizer was restarted'));
+    this._ready = this._start();
+  }
+
+  async _call(method, args) {
+    if (!this._worker) throw new Error('the recognizer worker is closed');
+    const id = this._next++;
+    const transfer = args.filter(transferable);
+    return new Promise((resolve, reject) => {
+      this._pending.set(id, { resolve, reject });
+      this._worker.postMessage({ id, method, args }, transfer);
+    });
+  }
+
+  async detect(source) { return this._call('detect', [await sendable(source)]); }
+  async identify(source) { return this._call('identify', [await sendable(source)]); }
+  async enroll(name, source) { return this._call('enroll', [name, await sendable(source)]); }
+  async verify(a, b) { return this._call('verify', [await sendable(a), await sendable(b)]); }
+  async memoryBytes() { return this._call('memoryBytes', []); }
+
+  /** Stops the worker; later calls fail. */
+  terminate() {
+    if (this._worker) this._worker.terminate();
+    this._failAll(new Error('the recognizer worker was terminated'));
+    this._worker = null;
+  }
+}

@@ -1,0 +1,39 @@
+// The recognizer in a Web Worker: receives { id, method, args } and answers { id, result } or { id, error }.
+// Frames arrive as transferred ImageBitmaps or VideoFrames and are closed once used.
+import init, { Recognizer } from './index.js';
+
+let recognizer = null;
+
+async function call(method, args) {
+  if (method === 'create') {
+    await init(args[1] || {});
+    const options = { ...args[0], onProgress: (p) => self.postMessage({ progress: p }) };
+    recognizer = await Recognizer.create(options);
+    return { backend: recognizer.backend, kernels: recognizer.kernels, threshold: recognizer.threshold };
+  }
+  if (!recognizer) throw new Error('the recognizer is not created yet');
+  if (method.startsWith('gallery.')) {
+    const gallery = recognizer.gallery;
+    try {
+      return await gallery[method.slice('gallery.'.length)](...args);
+    } finally {
+      gallery.free();
+    }
+  }
+  if (!['detect', 'identify', 'enroll', 'verify', 'memoryBytes'].includes(method)) {
+    throw new Error('unknown method ' + method);
+  }
+  return await recognizer[method](...args);
+}
+
+self.onmessage = async ({ data: { id, method, args } }) => {
+  try {
+    const result = await call(method, args);
+    self.postMessage({ id, result });
+  } catch (e) {
+    // A WebAssembly trap leaves the instance unusable: the client then starts a fresh worker.
+    self.postMessage({ id, error: String((e && e.message) || e), crashed: e instanceof WebAssembly.RuntimeError });
+  } finally {
+    for (const a of args) if (a && typeof a.close === 'function') a.close();
+  }
+};

@@ -1,0 +1,446 @@
+//! The browser API (wasm32 only): `Recognizer` and its `Gallery`, through wasm-bindgen. Results are plain JS
+//! objects; every error is a JS exception with a message. Pixels, downloads and IndexedDB go through the
+//! small JS glue in `js/glue.js`.
+
+use crate::backend::Backend;
+use crate::face::detect::{DetectOptions, Range};
+use crate::face::{Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
+use crate::frame::Rgb;
+use crate::gallery::{self, Metric};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/web/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = toImageData, catch)]
+    fn to_image_data(source: &JsValue) -> Result<web_sys::ImageData, JsValue>;
+    #[wasm_bindgen(js_name = fetchBytes, catch)]
+    async fn fetch_bytes(url: &str, file: &str, on_progress: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = loadGallery, catch)]
+    async fn load_gallery(db: &str, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = saveGallery, catch)]
+    async fn save_gallery(db: &str, key: &str, bytes: &[u8]) -> Result<JsValue, JsValue>;
+}
+
+/// The IndexedDB database the galleries live in.
+const DATABASE: &str = "localface";
+
+fn js_error(e: crate::Error) -> JsValue {
+    JsError::new(&e.to_string()).into()
+}
+
+fn message(m: impl std::fmt::Display) -> JsValue {
+    JsError::new(&m.to_string()).into()
+}
+
+/// Options of `Recognizer.create`; `onProgress` is read apart, being a function.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Options {
+    /// "auto" (default), "cpu" or "gpu".
+    backend: Option<String>,
+    /// Where the .tflite files are; the package's own models/ folder by default.
+    model_base_url: Option<String>,
+    /// "short" (default) or "full".
+    detector: Option<String>,
+    /// "onet" (default) or "blazeface".
+    landmarks: Option<String>,
+    /// "cosine" (default) or "euclidean".
+    metric: Option<String>,
+    threshold: Option<f32>,
+    /// Cut large frames into tiles to find small faces (default false: live video wants speed).
+    tiles: Option<bool>,
+    // `gallery` (the IndexedDB key, or null for memory only) is read apart: serde cannot tell null from absent.
+}
+
+/// Options, checked and with their defaults.
+struct Settings {
+    backend: Backend,
+    range: Range,
+    landmarks: LandmarkSource,
+    metric: Metric,
+    threshold: Option<f32>,
+    tiles: bool,
+    gallery: Option<String>,
+    model_base_url: String,
+}
+
+impl Settings {
+    fn parse(options: JsValue) -> Result<Settings, JsValue> {
+        let gallery = match js_sys::Reflect::get(&options, &"gallery".into()) {
+            Ok(v) if v.is_null() => None,
+            Ok(v) if v.is_undefined() => Some("default".to_string()),
+            Ok(v) => Some(v.as_string().ok_or_else(|| message("gallery must be a string (its key) or null"))?),
+            Err(_) => Some("default".to_string()),
+        };
+        let o: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            serde_wasm_bindgen::from_value(options).map_err(|e| message(format!("Recognizer options: {e}")))?
+        };
+        let pick = |value: Option<&str>, default: &str, what: &str, allowed: &[&str]| -> Result<String, JsValue> {
+            let v = value.unwrap_or(default);
+            if allowed.contains(&v) {
+                Ok(v.to_string())
+            } else {
+                Err(message(format!("{what} '{v}': use {}", allowed.join(", "))))
+            }
+        };
+        let backend = match pick(o.backend.as_deref(), "auto", "backend", &["auto", "cpu", "gpu"])?.as_str() {
+            "gpu" => return Err(message("backend 'gpu': this build has no WebGPU backend yet; use 'cpu' or 'auto'")),
+            _ => Backend::Cpu,
+        };
+        let range = match pick(o.detector.as_deref(), "short", "detector", &["short", "full"])?.as_str() {
+            "full" => Range::Full,
+            _ => Range::Short,
+        };
+        let landmarks = match pick(o.landmarks.as_deref(), "onet", "landmarks", &["onet", "blazeface"])?.as_str() {
+            "blazeface" => LandmarkSource::BlazeFace,
+            _ => LandmarkSource::Onet,
+        };
+        let metric = match pick(o.metric.as_deref(), "cosine", "metric", &["cosine", "euclidean"])?.as_str() {
+            "euclidean" => Metric::Euclidean,
+            _ => Metric::Cosine,
+        };
+        if o.threshold.is_some_and(|t| !t.is_finite()) {
+            return Err(message("threshold must be a finite number"));
+        }
+        let base = o.model_base_url.unwrap_or_else(|| "models/".into());
+        Ok(Settings {
+            backend,
+            range,
+            landmarks,
+            metric,
+            threshold: o.threshold,
+            tiles: o.tiles.unwrap_or(false),
+            gallery,
+            model_base_url: if base.ends_with('/') { base } else { format!("{base}/") },
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Point {
+    x: f32,
+    y: f32,
+}
+
+#[derive(Serialize)]
+struct BoxJs {
+    x: f32,
+    y: f32,
+    width: f32,
+    height: f32,
+}
+
+#[derive(Serialize)]
+struct FaceJs {
+    #[serde(rename = "box")]
+    bbox: BoxJs,
+    score: f32,
+    landmarks: Vec<Point>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    similarity: Option<f32>,
+}
+
+fn face_js(f: &Face) -> FaceJs {
+    let [x, y, width, height] = f.detection.bbox;
+    FaceJs {
+        bbox: BoxJs { x, y, width, height },
+        score: f.detection.score,
+        landmarks: f.landmarks.points().into_iter().map(|[x, y]| Point { x, y }).collect(),
+        name: None,
+        similarity: None,
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(message)
+}
+
+/// Reads any supported image source into an RGB frame.
+fn frame_of(source: &JsValue) -> Result<Rgb, JsValue> {
+    let image = to_image_data(source)?;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let rgba = image.data();
+    if rgba.len() != w * h * 4 {
+        return Err(message(format!("image data of {} bytes for {w}x{h}", rgba.len())));
+    }
+    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    Rgb::new(w, h, rgb).map_err(js_error)
+}
+
+/// The gallery and where it is stored; shared by a recognizer and its `Gallery` object.
+struct Store {
+    gallery: gallery::Gallery,
+    key: Option<String>,
+    /// A change is being saved: further changes wait for it (they would overwrite it).
+    saving: bool,
+}
+
+type Shared = Rc<RefCell<Store>>;
+
+/// Applies `change` to a copy of the gallery, stores the copy, and only then makes it current: a failed save
+/// (quota, closed tab) leaves memory and storage as they were.
+async fn change_gallery(
+    store: &Shared,
+    change: impl FnOnce(&mut gallery::Gallery) -> crate::Result<()>,
+) -> Result<(), JsValue> {
+    let (mut next, key) = {
+        let s = store.borrow();
+        if s.saving {
+            return Err(message("a gallery change is still being saved: await it before the next"));
+        }
+        (s.gallery.clone(), s.key.clone())
+    };
+    change(&mut next).map_err(js_error)?;
+    if let Some(key) = key {
+        store.borrow_mut().saving = true;
+        let saved = save_gallery(DATABASE, &key, &next.to_bytes()).await;
+        store.borrow_mut().saving = false;
+        saved?;
+    }
+    store.borrow_mut().gallery = next;
+    Ok(())
+}
+
+#[wasm_bindgen]
+pub struct Recognizer {
+    pipeline: Pipeline,
+    options: DetectOptions,
+    landmarks: LandmarkSource,
+    metric: Metric,
+    threshold: f32,
+    backend: &'static str,
+    store: Shared,
+}
+
+#[wasm_bindgen]
+impl Recognizer {
+    /// Loads the models (reporting progress through `options.onProgress({file, loaded, total})`) and the stored
+    /// gallery.
+    pub async fn create(options: JsValue) -> Result<Recognizer, JsValue> {
+        let on_progress = if options.is_object() {
+            js_sys::Reflect::get(&options, &"onProgress".into()).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        };
+        let settings = Settings::parse(options)?;
+        let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
+        let mut bytes = Vec::new();
+        for file in [detector_file, ONET, MOBILEFACENET] {
+            let data = fetch_bytes(&format!("{}{file}", settings.model_base_url), file, &on_progress).await?;
+            bytes.push(js_sys::Uint8Array::new(&data).to_vec());
+        }
+        Recognizer::build(settings, &bytes[0], &bytes[1], &bytes[2]).await
+    }
+
+    /// Like `create`, with the model files given as bytes (for apps that bundle or cache them themselves):
+    /// the BlazeFace detector (short or full range, as `options.detector` says), O-Net, MobileFaceNet.
+    #[wasm_bindgen(js_name = fromModels)]
+    pub async fn from_models(
+        detector: Vec<u8>,
+        onet: Vec<u8>,
+        embedder: Vec<u8>,
+        options: JsValue,
+    ) -> Result<Recognizer, JsValue> {
+        Recognizer::build(Settings::parse(options)?, &detector, &onet, &embedder).await
+    }
+
+    async fn build(s: Settings, detector: &[u8], onet: &[u8], embedder: &[u8]) -> Result<Recognizer, JsValue> {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("localface: {info}").into())))
+        });
+        let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, s.backend).map_err(js_error)?;
+        let gallery = match &s.gallery {
+            Some(key) => match load_gallery(DATABASE, key).await? {
+                v if v.is_null() || v.is_undefined() => gallery::Gallery::new(pipeline.embedder.dim),
+                v => gallery::Gallery::from_bytes(&js_sys::Uint8Array::new(&v).to_vec()).map_err(|e| {
+                    message(format!("the stored gallery '{key}' is unreadable ({e}); import a backup or clear it"))
+                })?,
+            },
+            None => gallery::Gallery::new(pipeline.embedder.dim),
+        };
+        let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
+        Ok(Recognizer {
+            pipeline,
+            options,
+            landmarks: s.landmarks,
+            metric: s.metric,
+            threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
+            backend: "cpu",
+            store: Rc::new(RefCell::new(Store { gallery, key: s.gallery, saving: false })),
+        })
+    }
+
+    /// Where the networks run: "cpu" (WebAssembly SIMD) or "gpu" (WebGPU).
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.to_string()
+    }
+
+    /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd".
+    #[wasm_bindgen(getter)]
+    pub fn kernels(&self) -> String {
+        crate::cpu::simd::ARCH.to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The WebAssembly memory in bytes (for watching that it does not grow).
+    #[wasm_bindgen(js_name = memoryBytes)]
+    pub fn memory_bytes(&self) -> f64 {
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
+    }
+
+    fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
+        let frame = frame_of(source)?;
+        self.pipeline.faces(&frame, &self.options, self.landmarks).map_err(js_error)
+    }
+
+    /// Faces with box, score and landmarks, by descending score.
+    pub fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let frame = frame_of(&source)?;
+        let (detections, landmarks) = self.pipeline.detect(&frame, &self.options, self.landmarks).map_err(js_error)?;
+        let faces: Vec<FaceJs> = detections
+            .into_iter()
+            .zip(landmarks)
+            .map(|(detection, landmarks)| face_js(&Face { detection, landmarks, embedding: vec![] }))
+            .collect();
+        to_js(&faces)
+    }
+
+    /// Faces with the name of the enrolled person each is (or null) and the similarity.
+    pub fn identify(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let faces = self.faces(&source)?;
+        let store = self.store.borrow();
+        let out: Vec<FaceJs> = faces
+            .iter()
+            .map(|f| {
+                let best = store.gallery.search(&f.embedding, 1, self.metric).into_iter().next();
+                let name =
+                    best.as_ref().filter(|m| self.metric.accepts(m.score, self.threshold)).map(|m| m.name.clone());
+                FaceJs { name: Some(name), similarity: best.map(|m| m.score), ..face_js(f) }
+            })
+            .collect();
+        to_js(&out)
+    }
+
+    /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery.
+    pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
+        let faces = self.faces(&source)?;
+        let face = match faces.len() {
+            1 => &faces[0],
+            0 => return Err(message("no face found: enroll needs a picture of one face")),
+            n => return Err(message(format!("{n} faces found: enroll needs a picture of one face"))),
+        };
+        let embedding = face.embedding.clone();
+        change_gallery(&self.store, |g| g.add(&name, &embedding)).await?;
+        let samples = self.store.borrow().gallery.count(&name);
+        #[derive(Serialize)]
+        struct Enrolled {
+            name: String,
+            samples: usize,
+            #[serde(rename = "box")]
+            bbox: BoxJs,
+        }
+        to_js(&Enrolled { bbox: face_js(face).bbox, name, samples })
+    }
+
+    /// Whether the main (largest) faces of two images are the same person.
+    pub fn verify(&self, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        let main = |source: &JsValue| -> Result<Face, JsValue> {
+            let faces = self.faces(source)?;
+            faces
+                .into_iter()
+                .max_by(|x, y| {
+                    (x.detection.bbox[2] * x.detection.bbox[3]).total_cmp(&(y.detection.bbox[2] * y.detection.bbox[3]))
+                })
+                .ok_or_else(|| message("no face found in one of the images"))
+        };
+        let (fa, fb) = (main(&a)?, main(&b)?);
+        let similarity = self.metric.score(&fa.embedding, &fb.embedding);
+        #[derive(Serialize)]
+        struct Verdict {
+            similarity: f32,
+            same: bool,
+            threshold: f32,
+        }
+        to_js(&Verdict { similarity, same: self.metric.accepts(similarity, self.threshold), threshold: self.threshold })
+    }
+
+    /// The enrolled people, stored in IndexedDB.
+    #[wasm_bindgen(getter)]
+    pub fn gallery(&self) -> Gallery {
+        Gallery { store: self.store.clone() }
+    }
+}
+
+/// The enrolled people. Every change is saved before it takes effect.
+#[wasm_bindgen]
+pub struct Gallery {
+    store: Shared,
+}
+
+#[wasm_bindgen]
+impl Gallery {
+    /// [{ name, samples }] in enrolment order.
+    pub fn people(&self) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct Person {
+            name: String,
+            samples: usize,
+        }
+        let s = self.store.borrow();
+        let people: Vec<Person> =
+            s.gallery.names().iter().map(|n| Person { name: n.clone(), samples: s.gallery.count(n) }).collect();
+        to_js(&people)
+    }
+
+    pub async fn rename(&self, from: String, to: String) -> Result<(), JsValue> {
+        change_gallery(&self.store, |g| g.rename(&from, &to)).await
+    }
+
+    pub async fn remove(&self, name: String) -> Result<(), JsValue> {
+        change_gallery(&self.store, |g| g.remove(&name)).await
+    }
+
+    pub async fn clear(&self) -> Result<(), JsValue> {
+        change_gallery(&self.store, |g| {
+            *g = gallery::Gallery::new(g.dim());
+            Ok(())
+        })
+        .await
+    }
+
+    /// The gallery as a file (versioned and checksummed): keep it as a backup or move it to another device.
+    pub fn export(&self) -> Vec<u8> {
+        self.store.borrow().gallery.to_bytes()
+    }
+
+    /// Replaces the gallery with an exported file, after checking it whole.
+    pub async fn import(&self, bytes: Vec<u8>) -> Result<(), JsValue> {
+        let imported = gallery::Gallery::from_bytes(&bytes).map_err(js_error)?;
+        change_gallery(&self.store, |g| {
+            if imported.dim() != g.dim() {
+                return Err(crate::Error::Input(format!(
+                    "the file holds {}-d embeddings, this model makes {}",
+                    imported.dim(),
+                    g.dim()
+                )));
+            }
+            *g = imported;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,78 @@
+// Shared helpers of the browser tests and measurements: the demo server, fake-camera videos made from the
+// shared photos, and headless Chromium with a fake camera (Playwright driving Debian's chromium).
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const FACES = process.env.LOCALFACE_FACES || resolve(ROOT, '../shared/data/faces');
+export const OUT = join(ROOT, 'target/e2e');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+mkdirSync(OUT, { recursive: true });
+
+export function haveFaces() {
+  const here = existsSync(join(FACES, 'emotions-a/a1.jpg'));
+  if (!here) console.log(`SKIPPED: no face photos in ${FACES} (the shared data folder is absent)`);
+  return here;
+}
+
+/** Starts scripts/serve.py on a free port; resolves to { url, stop }. */
+export async function serve() {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn('python3', [join(ROOT, 'scripts/serve.py'), String(port), join(ROOT, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((ok, fail) => {
+    child.stdout.once('data', ok);
+    child.once('exit', (code) => fail(new Error('serve.py exited with ' + code)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+/** A .y4m of the given photos (relative to the shared faces folder), each held for `frames` frames. */
+export function video(name, frames, photos) {
+  const out = join(OUT, name + '.y4m');
+  if (!existsSync(out)) {
+    const python = existsSync(join(ROOT, '.venv/bin/python')) ? join(ROOT, '.venv/bin/python') : 'python3';
+    execFileSync(python, [join(ROOT, 'tests/e2e/make_y4m.py'), out, String(frames), ...photos.map((p) => join(FACES, p))]);
+  }
+  return out;
+}
+
+const QUIET = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic', '--disable-default-apps', '--disable-features=MediaRouter'];
+
+/** Headless Chromium with a persistent profile (IndexedDB survives relaunches) and the given camera. */
+export async function launch({ profile, camera, extraArgs = [] }) {
+  const args = [...QUIET, '--enable-unsafe-webgpu', ...extraArgs];
+  if (camera === 'deny') args.push('--use-fake-ui-for-media-stream=deny', '--use-fake-device-for-media-stream');
+  else if (camera === 'none') args.push('--use-fake-ui-for-media-stream');
+  else if (camera) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
+  return chromium.launchPersistentContext(profile ?? mkdtempSync(join(tmpdir(), 'localface-profile-')), {
+    executablePath: CHROMIUM, headless: true, args, viewport: { width: 1280, height: 800 },
+  });
+}
+
+/** Resolves when the page's state satisfies `predicate` (evaluated in the page with `arg`). */
+export function until(page, predicate, arg, timeout = 120000) {
+  return page.waitForFunction(predicate, arg, { timeout, polling: 100 });
+}
+
+/** The faces of the next `frames` recognised frames that had a face (frames are sampled as they come). */
+export async function facesOver(page, frames) {
+  const seen = [];
+  let last = await page.evaluate(() => window.localface.frames);
+  while (seen.length < frames) {
+    await until(page, (n) => window.localface.frames > n, last);
+    const s = await page.evaluate(() => ({ frames: window.localface.frames, faces: window.localface.faces }));
+    last = s.frames;
+    if (s.faces.length) seen.push(s.faces);
+  }
+  return seen;
+}
+
+/** The names seen in the next `frames` recognised frames that had a face. */
+export async function namesOver(page, frames) {
+  return (await facesOver(page, frames)).map((faces) => faces.map((f) => f.name));
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Makes a .y4m video for Chromium's fake camera from photos: each photo letterboxed to 640x480 and held
+for FRAMES frames (PHOTO:N holds it N frames), at 30 fps, 4:2:0.
+
+Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N]...
+"""
+import sys
+
+import numpy as np
+from PIL import Image
+
+W, H = 640, 480
+out, frames, photos = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+
+def yuv420(img):
+    rgb = np.asarray(img, dtype=np.float32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # BT.601, studio range, as Chromium's y4m reader expects.
+    y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
+    u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
+    v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
+    sub = lambda c: c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+    planes = [y, sub(u), sub(v)]
+    return b"".join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
+
+
+with open(out, "wb") as f:
+    f.write(f"YUV4MPEG2 W{W} H{H} F30:1 Ip A1:1 C420jpeg\n".encode())
+    for spec in photos:
+        path, _, hold = spec.partition(":")
+        img = Image.open(path).convert("RGB")
+        scale = min(W / img.width, H / img.height)
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        canvas = Image.new("RGB", (W, H), (40, 40, 40))
+        canvas.paste(img.resize(size, Image.BILINEAR), ((W - size[0]) // 2, (H - size[1]) // 2))
+        frame = yuv420(canvas)
+        for _ in range(int(hold) if hold else frames):
+            f.write(b"FRAME\n")
+            f.write(frame)

@@ -1,0 +1,207 @@
+//! The browser API, in headless Chromium: `wasm-pack test --headless --chrome --release -- --test web`.
+//! Real models (compiled in from models/) and real photos (compiled in from ../shared/data/faces; the
+//! photo tests skip where that folder is absent).
+#![cfg(target_arch = "wasm32")]
+
+use localface::web::Recognizer;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SHORT_RANGE: &[u8] = include_bytes!("../models/face_detection_short_range.tflite");
+const ONET: &[u8] = include_bytes!("../models/onet.tflite");
+const MOBILEFACENET: &[u8] = include_bytes!("../models/MobileFaceNet.tflite");
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+/// A recognizer whose gallery lives in memory only (or under `key` in IndexedDB).
+async fn recognizer(key: Option<&str>) -> Recognizer {
+    let gallery = key.map_or(JsValue::NULL, JsValue::from_str);
+    Recognizer::from_models(
+        SHORT_RANGE.to_vec(),
+        ONET.to_vec(),
+        MOBILEFACENET.to_vec(),
+        options(&[("gallery", gallery)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn error_text(e: JsValue) -> String {
+    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).unwrap()
+}
+
+fn array(v: JsValue) -> Vec<JsValue> {
+    js_sys::Array::from(&v).iter().collect()
+}
+
+/// An ImageData holding a copy of `rgba` (a view into wasm memory would dangle once the Vec is dropped).
+fn rgba_image(rgba: &[u8], w: u32, h: u32) -> JsValue {
+    let copy = js_sys::Uint8ClampedArray::from(rgba);
+    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&copy, w, h).unwrap().into()
+}
+
+/// An ImageData of a decoded photo.
+fn image_data(bytes: &[u8]) -> JsValue {
+    let frame = localface::frame::decode(bytes).unwrap();
+    let rgba: Vec<u8> = frame.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    rgba_image(&rgba, frame.width as u32, frame.height as u32)
+}
+
+/// A flat grey ImageData: a frame without a face.
+fn blank(w: u32, h: u32) -> JsValue {
+    rgba_image(&vec![128u8; (w * h * 4) as usize], w, h)
+}
+
+#[wasm_bindgen_test]
+async fn reports_its_backend_and_kernels() {
+    let r = recognizer(None).await;
+    assert_eq!(r.backend(), "cpu");
+    assert!(r.kernels().starts_with("wasm simd128"), "{}", r.kernels());
+    assert_eq!(r.threshold(), 0.5);
+    assert!(r.memory_bytes() > 1e6);
+}
+
+#[wasm_bindgen_test]
+async fn bad_options_and_inputs_are_js_errors() {
+    let e = Recognizer::from_models(vec![1, 2, 3], ONET.to_vec(), MOBILEFACENET.to_vec(), JsValue::UNDEFINED).await;
+    assert!(error_text(e.err().unwrap()).contains("TFL3"));
+    let e = Recognizer::from_models(
+        SHORT_RANGE.to_vec(),
+        ONET.to_vec(),
+        MOBILEFACENET.to_vec(),
+        options(&[("backend", "tpu".into())]),
+    )
+    .await;
+    assert!(error_text(e.err().unwrap()).contains("backend 'tpu'"));
+    let r = recognizer(None).await;
+    assert!(error_text(r.detect(JsValue::from_f64(3.0)).unwrap_err()).contains("unsupported image source"));
+    let empty_canvas = web_sys::OffscreenCanvas::new(0, 0).unwrap();
+    assert!(error_text(r.detect(empty_canvas.into()).unwrap_err()).contains("empty image"));
+    assert_eq!(array(r.identify(blank(64, 48)).unwrap()).len(), 0);
+    let e = r.enroll("nobody".into(), blank(64, 48)).await.unwrap_err();
+    assert!(error_text(e).contains("no face found"));
+}
+
+#[cfg(shared_faces)]
+mod photos {
+    use super::*;
+
+    const A1: &[u8] = include_bytes!("../../shared/data/faces/emotions-a/a1.jpg");
+    const A5: &[u8] = include_bytes!("../../shared/data/faces/emotions-a/a5.jpg");
+    const B2: &[u8] = include_bytes!("../../shared/data/faces/emotions-b/b2.jpg");
+    const BBT4: &[u8] = include_bytes!("../../shared/data/faces/group/bbt4.jpg");
+
+    #[wasm_bindgen_test]
+    async fn detects_a_face_with_five_landmarks() {
+        let r = recognizer(None).await;
+        let faces = array(r.detect(image_data(A1)).unwrap());
+        assert_eq!(faces.len(), 1);
+        assert_eq!(array(get(&faces[0], "landmarks")).len(), 5);
+        let b = get(&faces[0], "box");
+        assert!(get(&b, "width").as_f64().unwrap() > 200.0);
+        assert!(get(&faces[0], "score").as_f64().unwrap() > 0.8);
+    }
+
+    #[wasm_bindgen_test]
+    async fn enrolls_identifies_and_verifies() {
+        let r = recognizer(None).await;
+        let enrolled = r.enroll("Ada".into(), image_data(A1)).await.unwrap();
+        assert_eq!(get(&enrolled, "samples").as_f64(), Some(1.0));
+        let same = array(r.identify(image_data(A5)).unwrap());
+        assert_eq!(get(&same[0], "name").as_string().as_deref(), Some("Ada"));
+        let stranger = array(r.identify(image_data(B2)).unwrap());
+        assert!(get(&stranger[0], "name").is_null(), "a stranger is no one");
+        assert!(get(&stranger[0], "similarity").as_f64().unwrap() < 0.5);
+        let verdict = r.verify(image_data(A1), image_data(A5)).unwrap();
+        assert_eq!(get(&verdict, "same").as_bool(), Some(true));
+        let verdict = r.verify(image_data(A1), image_data(B2)).unwrap();
+        assert_eq!(get(&verdict, "same").as_bool(), Some(false));
+        // A group photo cannot be enrolled as one person.
+        let e = r.enroll("Ada".into(), image_data(BBT4)).await.unwrap_err();
+        assert!(error_text(e).contains("6 faces"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_gallery_renames_removes_exports_and_imports() {
+        let r = recognizer(None).await;
+        r.enroll("Ada".into(), image_data(A1)).await.unwrap();
+        r.enroll("Bea".into(), image_data(B2)).await.unwrap();
+        let g = r.gallery();
+        g.rename("Ada".into(), "Ada L.".into()).await.unwrap();
+        let backup = g.export();
+        g.remove("Bea".into()).await.unwrap();
+        let people = array(g.people().unwrap());
+        assert_eq!(people.len(), 1);
+        assert_eq!(get(&people[0], "name").as_string().as_deref(), Some("Ada L."));
+        assert!(error_text(g.import(b"not a gallery".to_vec()).await.unwrap_err()).contains("not a localface gallery"));
+        assert_eq!(array(g.people().unwrap()).len(), 1, "a failed import changes nothing");
+        g.import(backup).await.unwrap();
+        assert_eq!(array(g.people().unwrap()).len(), 2);
+        assert!(error_text(g.rename("nobody".into(), "x".into()).await.unwrap_err()).contains("no one named"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_gallery_persists_in_indexeddb() {
+        let key = format!("test-{}", js_sys::Math::random());
+        {
+            let r = recognizer(Some(&key)).await;
+            r.enroll("Ada".into(), image_data(A1)).await.unwrap();
+        }
+        // A new recognizer (as after a reload) finds Ada in storage and recognises her.
+        let r = recognizer(Some(&key)).await;
+        assert_eq!(array(r.gallery().people().unwrap()).len(), 1);
+        let faces = array(r.identify(image_data(A5)).unwrap());
+        assert_eq!(get(&faces[0], "name").as_string().as_deref(), Some("Ada"));
+        r.gallery().clear().await.unwrap();
+        assert_eq!(array(recognizer(Some(&key)).await.gallery().people().unwrap()).len(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_second_change_while_one_is_saving_is_refused() {
+        let key = format!("test-{}", js_sys::Math::random());
+        let r = recognizer(Some(&key)).await;
+        r.enroll("Ada".into(), image_data(A1)).await.unwrap();
+        let g = r.gallery();
+        let first = g.rename("Ada".into(), "Ada L.".into());
+        let second = g.remove("Ada".into());
+        let (a, b) = futures_join(first, second).await;
+        assert!(a.is_ok());
+        assert!(error_text(b.unwrap_err()).contains("still being saved"));
+    }
+
+    /// Polls two futures together (no executor crate needed).
+    async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+        use std::task::Poll;
+        let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+        let (mut ra, mut rb) = (None, None);
+        std::future::poll_fn(|cx| {
+            if ra.is_none() {
+                if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                    ra = Some(v);
+                }
+            }
+            if rb.is_none() {
+                if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                    rb = Some(v);
+                }
+            }
+            match (ra.is_some(), rb.is_some()) {
+                (true, true) => Poll::Ready((ra.take().unwrap(), rb.take().unwrap())),
+                _ => Poll::Pending,
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,290 @@
+// The demo page: live recognition from the camera, enrolment, the gallery. Everything runs in this browser:
+// the recognizer lives in a Web Worker (RecognizerWorker), the gallery in IndexedDB.
+import init, { RecognizerWorker } from './pkg/index.js';
+
+const $ = (id) => document.getElementById(id);
+const video = $('video');
+const overlay = $('overlay');
+const ctx = overlay.getContext('2d');
+
+// State the end-to-end tests read (window.localface); nothing here leaves the page.
+const state = (window.localface = {
+  ready: false, running: false, frames: 0, fps: 0, faces: [], backend: null, error: null,
+  firstRecognizedMs: null, people: [],
+});
+
+let recognizer = null;
+let stream = null;
+
+function say(text, kind = 'info', ms = 6000) {
+  const div = document.createElement('div');
+  div.className = 'message ' + kind;
+  div.textContent = text;
+  $('messages').append(div);
+  if (ms) setTimeout(() => div.remove(), ms);
+  return div;
+}
+
+function progress({ file, loaded, total }) {
+  $('progress').hidden = false;
+  const pct = total ? Math.round((100 * loaded) / total) : 0;
+  $('progress-bar').style.width = pct + '%';
+  $('progress-text').textContent = `loading ${file} ${total ? pct + '%' : Math.round(loaded / 1024) + ' KiB'}`;
+}
+
+async function gpuAvailable() {
+  if (!navigator.gpu) return false;
+  try {
+    return (await navigator.gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function load() {
+  try {
+    await init();
+    recognizer = await RecognizerWorker.create({ onProgress: progress });
+  } catch (e) {
+    state.error = String(e.message || e);
+    say('Could not load the recognizer: ' + state.error, 'error', 0);
+    return;
+  }
+  $('progress').hidden = true;
+  state.ready = true;
+  state.backend = recognizer.backend;
+  $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
+  if (recognizer.backend !== 'gpu' && !(await gpuAvailable())) {
+    say('WebGPU is not available in this browser: recognition runs on the CPU (WebAssembly SIMD).', 'warn');
+  }
+  for (const id of ['start', 'capture', 'export']) $(id).disabled = false;
+  await refreshPeople();
+  if (new URLSearchParams(location.search).get('camera') === 'on') startCamera();
+}
+
+async function startCamera() {
+  if (stream) return;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+  } catch (e) {
+    const why = {
+      NotAllowedError: 'Camera access was denied. Allow it in the site settings to recognise faces live; you can still enroll from photos.',
+      NotFoundError: 'No camera was found. Connect one, or enroll from photos.',
+      NotReadableError: 'The camera is in use by another application.',
+      OverconstrainedError: 'The camera cannot give a usable picture.',
+    }[e.name] || 'The camera could not start: ' + e.message;
+    state.error = why;
+    say(why, 'error', 0);
+    return;
+  }
+  video.srcObject = stream;
+  await video.play();
+  overlay.width = video.videoWidth;
+  overlay.height = video.videoHeight;
+  $('placeholder').hidden = true;
+  $('start').disabled = true;
+  $('stop').disabled = false;
+  state.running = true;
+  loop();
+}
+
+function stopCamera() {
+  state.running = false;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+  video.srcObject = null;
+  ctx.clearRect(0, 0, overlay.width, overlay.height);
+  $('placeholder').hidden = false;
+  $('start').disabled = false;
+  $('stop').disabled = true;
+  $('fps').textContent = '– fps';
+}
+
+function nextFrame() {
+  return new Promise((resolve) => {
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => resolve());
+    else requestAnimationFrame(() => resolve());
+  });
+}
+
+// One frame in flight at a time: grab, recognise in the worker, draw, repeat.
+async function loop() {
+  let windowStart = performance.now();
+  let windowFrames = 0;
+  while (state.running) {
+    await nextFrame();
+    if (!state.running || video.readyState < 2) continue;
+    let faces;
+    try {
+      faces = await recognizer.identify(await createImageBitmap(video));
+    } catch (e) {
+      say('Recognition failed: ' + e.message, 'error');
+      continue;
+    }
+    state.frames += 1;
+    state.faces = faces;
+    if (state.firstRecognizedMs === null && faces.some((f) => f.name)) state.firstRecognizedMs = performance.now();
+    draw(faces);
+    windowFrames += 1;
+    const now = performance.now();
+    if (now - windowStart >= 1000) {
+      state.fps = (1000 * windowFrames) / (now - windowStart);
+      $('fps').textContent = state.fps.toFixed(1) + ' fps';
+      windowStart = now;
+      windowFrames = 0;
+    }
+    $('status').textContent = faces.length
+      ? faces.map((f) => (f.name ?? 'unknown') + (f.similarity != null ? ` (${f.similarity.toFixed(2)})` : '')).join(', ')
+      : 'no face';
+  }
+}
+
+function draw(faces) {
+  ctx.clearRect(0, 0, overlay.width, overlay.height);
+  const line = Math.max(2, overlay.width / 320);
+  ctx.font = `600 ${Math.max(14, overlay.width / 40)}px system-ui, sans-serif`;
+  for (const f of faces) {
+    const known = !!f.name;
+    const color = known ? '#4fd1a5' : '#f2b95b';
+    const { x, y, width, height } = f.box;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = line;
+    ctx.strokeRect(x, y, width, height);
+    ctx.fillStyle = color;
+    for (const p of f.landmarks) {
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, line * 1.2, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    const label = (f.name ?? 'unknown') + (f.similarity != null ? ` ${f.similarity.toFixed(2)}` : '');
+    const w = ctx.measureText(label).width + 12;
+    const h = parseInt(ctx.font.match(/(\d+)px/)[1], 10) + 8;
+    const ly = y - h - 2 > 0 ? y - h - 2 : y + height + 2;
+    ctx.fillRect(x - line / 2, ly, w, h);
+    ctx.fillStyle = '#07231a';
+    ctx.fillText(label, x + 6, ly + h - 7);
+  }
+}
+
+async function refreshPeople() {
+  const people = await recognizer.gallery.people();
+  state.people = people;
+  $('people-count').textContent = people.length ? String(people.length) : '';
+  const list = $('people');
+  list.replaceChildren();
+  if (!people.length) {
+    list.innerHTML = '<li class="empty">No one enrolled yet.</li>';
+    return;
+  }
+  for (const p of people) {
+    const li = document.createElement('li');
+    const who = Object.assign(document.createElement('span'), { className: 'who', textContent: p.name, title: p.name });
+    const samples = Object.assign(document.createElement('span'), {
+      className: 'samples', textContent: `${p.samples} shot${p.samples === 1 ? '' : 's'}`,
+    });
+    const rename = Object.assign(document.createElement('button'), { className: 'small secondary', textContent: 'Rename' });
+    const remove = Object.assign(document.createElement('button'), { className: 'small secondary', textContent: 'Delete' });
+    rename.onclick = () => startRename(li, who, p.name);
+    remove.onclick = async () => {
+      if (!confirm(`Delete ${p.name} and all their shots?`)) return;
+      await act(() => recognizer.gallery.remove(p.name), `${p.name} deleted`);
+    };
+    li.append(who, samples, rename, remove);
+    list.append(li);
+  }
+}
+
+function startRename(li, who, name) {
+  const input = Object.assign(document.createElement('input'), { value: name, className: 'who' });
+  who.replaceWith(input);
+  input.focus();
+  input.select();
+  const done = async (save) => {
+    input.onblur = null;
+    const to = input.value.trim();
+    if (save && to && to !== name) await act(() => recognizer.gallery.rename(name, to), `${name} is now ${to}`);
+    else await refreshPeople();
+  };
+  input.onkeydown = (e) => { if (e.key === 'Enter') done(true); if (e.key === 'Escape') done(false); };
+  input.onblur = () => done(true);
+}
+
+/** Runs a gallery change, reports it, refreshes the list. */
+async function act(change, success) {
+  try {
+    await change();
+    if (success) say(success);
+  } catch (e) {
+    say(e.message, 'error');
+  }
+  await refreshPeople();
+}
+
+function nameOrWarn() {
+  const name = $('name').value.trim();
+  if (!name) {
+    say('Type a name first.', 'warn');
+    $('name').focus();
+  }
+  return name;
+}
+
+async function captureShots() {
+  const name = nameOrWarn();
+  if (!name) return;
+  if (!stream) {
+    say('Start the camera first, or enroll from photos.', 'warn');
+    return;
+  }
+  $('capture').disabled = true;
+  let taken = 0;
+  for (let shot = 0; shot < 3; shot++) {
+    try {
+      await recognizer.enroll(name, await createImageBitmap(video));
+      taken += 1;
+    } catch (e) {
+      say(`Shot ${shot + 1}: ${e.message}`, 'warn');
+    }
+    await new Promise((r) => setTimeout(r, 350));
+  }
+  $('capture').disabled = false;
+  if (taken) say(`${name}: ${taken} shot${taken === 1 ? '' : 's'} enrolled`);
+  await refreshPeople();
+}
+
+async function enrollPhotos(files) {
+  const name = nameOrWarn();
+  if (!name) return;
+  let taken = 0;
+  for (const file of files) {
+    try {
+      await recognizer.enroll(name, await createImageBitmap(file, { imageOrientation: 'from-image' }));
+      taken += 1;
+    } catch (e) {
+      say(`${file.name}: ${e.message}`, 'warn');
+    }
+  }
+  if (taken) say(`${name}: ${taken} photo${taken === 1 ? '' : 's'} enrolled`);
+  await refreshPeople();
+}
+
+async function exportGallery() {
+  const bytes = await recognizer.gallery.export();
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: 'localface-gallery.lfg' });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function importGallery(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  await act(() => recognizer.gallery.import(bytes), `Gallery imported from ${file.name}`);
+}
+
+$('start').onclick = startCamera;
+$('stop').onclick = stopCamera;
+$('capture').onclick = captureShots;
+$('photos').onchange = (e) => { enrollPhotos([...e.target.files]); e.target.value = ''; };
+$('export').onclick = exportGallery;
+$('import').onchange = (e) => { if (e.target.files[0]) importGallery(e.target.files[0]); e.target.value = ''; };
+load();
