@@ -41,10 +41,15 @@ async function gpuAvailable() {
   }
 }
 
+const params = new URLSearchParams(location.search);
+
 async function load() {
   try {
-    await init();
-    recognizer = await RecognizerWorker.create({ onProgress: progress });
+    // ?simd=plain forces the plain SIMD build (for comparing it with the relaxed-SIMD one).
+    const initOptions = { noRelaxedSimd: params.get('simd') === 'plain' };
+    await init(initOptions);
+    recognizer = await RecognizerWorker.create({ onProgress: progress }, initOptions);
+    state.wasmMemoryBytes = () => recognizer.memoryBytes();
   } catch (e) {
     state.error = String(e.message || e);
     say('Could not load the recognizer: ' + state.error, 'error', 0);
@@ -53,13 +58,14 @@ async function load() {
   $('progress').hidden = true;
   state.ready = true;
   state.backend = recognizer.backend;
+  state.kernels = recognizer.kernels;
   $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
   if (recognizer.backend !== 'gpu' && !(await gpuAvailable())) {
     say('WebGPU is not available in this browser: recognition runs on the CPU (WebAssembly SIMD).', 'warn');
   }
   for (const id of ['start', 'capture', 'export']) $(id).disabled = false;
   await refreshPeople();
-  if (new URLSearchParams(location.search).get('camera') === 'on') startCamera();
+  if (params.get('camera') === 'on') startCamera();
 }
 
 async function startCamera() {

@@ -1,0 +1,86 @@
+// Measurements of the demo page in headless Chromium (a benchmark, not a test): .wasm sizes, time from
+// navigation to the first recognised face, frames per second of the live loop with one face on each build,
+// and memory after 100 and after N frames. Run after scripts/build-web.sh:
+//   node tests/e2e/measure.mjs [FRAMES]      (default 2000)
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, haveFaces, serve, video, launch, until } from './lib.mjs';
+
+const FRAMES = Number(process.argv[2] || 2000);
+if (!haveFaces()) process.exit(0);
+
+for (const f of ['localface_bg.wasm', 'localface_relaxed_bg.wasm']) {
+  const bytes = readFileSync(join(ROOT, 'pkg', f));
+  console.log(`${f}: ${(bytes.length / 1024).toFixed(1)} KiB raw, ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1)} KiB gzip`);
+}
+
+const server = await serve();
+const camera = video('person-a-still', 300, ['emotions-a/a1.jpg']);
+const profile = mkdtempSync(join(tmpdir(), 'localface-measure-'));
+
+// Enrol once, so later page loads have someone to recognise.
+let context = await launch({ profile, camera });
+let page = await context.newPage();
+await page.goto(server.url + '/?camera=on');
+await until(page, () => window.localface.ready && window.localface.frames > 3);
+await page.fill('#name', 'Ada');
+await page.click('#capture');
+await until(page, () => window.localface.people.length === 1);
+await context.close();
+
+// Navigation to first recognised face, three fresh loads.
+const firsts = [];
+for (let i = 0; i < 3; i++) {
+  context = await launch({ profile, camera });
+  page = await context.newPage();
+  await page.goto(server.url + '/?camera=on');
+  await until(page, () => window.localface.firstRecognizedMs !== null);
+  firsts.push(await page.evaluate(() => window.localface.firstRecognizedMs));
+  await context.close();
+}
+firsts.sort((a, b) => a - b);
+console.log(`navigation to first recognised face: ${firsts.map((t) => t.toFixed(0)).join(', ')} ms (median ${firsts[1].toFixed(0)} ms)`);
+
+async function fps(page, seconds) {
+  const f0 = await page.evaluate(() => window.localface.frames);
+  const t0 = Date.now();
+  await page.waitForTimeout(seconds * 1000);
+  return ((await page.evaluate(() => window.localface.frames)) - f0) / ((Date.now() - t0) / 1000);
+}
+
+for (const [label, query] of [['relaxed SIMD', ''], ['plain SIMD', '&simd=plain']]) {
+  context = await launch({ profile, camera });
+  page = await context.newPage();
+  await page.goto(server.url + '/?camera=on' + query);
+  await until(page, () => window.localface.frames > 20);
+  const kernels = await page.evaluate(() => window.localface.kernels);
+  console.log(`live loop, one face, CPU backend (${kernels}): ${(await fps(page, 10)).toFixed(1)} frames per second`);
+  await context.close();
+}
+
+// Memory: wasm memory of the worker's instance, the page's JS heap after GC, and the browser's estimate for
+// the whole page (workers included).
+context = await launch({ profile, camera });
+page = await context.newPage();
+const cdp = await context.newCDPSession(page);
+await page.goto(server.url + '/?camera=on');
+async function memory() {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = await cdp.send('Runtime.getHeapUsage');
+  const wasm = await page.evaluate(() => window.localface.wasmMemoryBytes());
+  const all = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+  return { frames: await page.evaluate(() => window.localface.frames), wasm, heap: heap.usedSize, all };
+}
+const mib = (b) => (b / 1048576).toFixed(1) + ' MiB';
+const curve = [];
+for (const at of [100, 250, 500, 1000, 1500, FRAMES]) {
+  if (at > FRAMES) continue;
+  await until(page, (n) => window.localface.frames >= n, at, 600000);
+  const m = await memory();
+  curve.push(m);
+  console.log(`after ${m.frames} frames: wasm memory ${mib(m.wasm)}, page JS heap ${mib(m.heap)}, whole page (workers too) ${mib(m.all)}`);
+}
+await context.close();
+server.stop();
