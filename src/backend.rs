@@ -34,6 +34,11 @@ impl Network {
         self.backend
     }
 
+    /// Runs and adds each op's time (milliseconds, by op name) to `profile` (the SIMD kernels' path).
+    pub fn profile(&self, inputs: &[Tensor], profile: &mut Vec<(&'static str, f64)>) -> Result<Vec<Tensor>> {
+        self.cpu.profile(&self.graph, inputs, profile)
+    }
+
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         match self.backend {
             Backend::Reference => crate::cpu::run(&self.graph, inputs),

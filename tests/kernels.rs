@@ -1,5 +1,6 @@
 //! Every fast kernel against the scalar reference, on random and edge-case shapes: odd sizes, stride 2,
 //! SAME and VALID padding, dilation, channel counts that are not a multiple of 4 or 8, every activation.
+//! Outputs start as NaN, so an element a kernel fails to write is caught.
 //! Tolerance: 1e-5 of the output's largest magnitude (the SIMD kernels add in the reference's order, so
 //! without fused multiply-add they agree exactly; with it, within rounding).
 //! Runs natively (`cargo test`) and in headless Chromium (`wasm-pack test --chrome --headless -- --test kernels`).
@@ -41,6 +42,13 @@ fn assert_close(what: &str, got: &[f32], want: &[f32]) {
     }
 }
 
+/// Runs a kernel into an output full of NaN: any element it fails to write shows up in the comparison.
+fn filled(len: usize, kernel: impl FnOnce(&mut [f32])) -> Vec<f32> {
+    let mut out = vec![f32::NAN; len];
+    kernel(&mut out);
+    out
+}
+
 fn random_conv(rng: &mut Rng, square: bool) -> Conv {
     let stride = 1 + rng.below(2);
     let dilation = if rng.below(4) == 0 { 2 } else { 1 };
@@ -79,7 +87,7 @@ fn conv2d_gemm_matches_reference() {
         let filter = rng.values(fs.iter().product());
         let (bias, slope) = (rng.values(fs[0]), rng.values(fs[0]));
         let want = reference::conv2d(&x, xs, &filter, fs, &bias, &slope, &conv);
-        let got = simd::ConvGemm::new(&filter, fs, &bias, &slope, conv).run(&x, xs);
+        let got = filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &slope, conv).run(&x, xs, out));
         assert_close(&format!("conv {xs:?} * {fs:?} {conv:?}"), &got, &want);
         cases += 1;
     }
@@ -113,7 +121,8 @@ fn depthwise_matches_reference() {
         let filter = rng.values(kh * kw * c);
         let (bias, slope) = (rng.values(c), rng.values(c));
         let want = reference::depthwise_conv2d(&x, xs, &filter, [1, kh, kw, c], &bias, &slope, &conv);
-        let got = simd::Depthwise::new(&filter, kh, kw, c, &bias, &slope, conv).run(&x, xs);
+        let got =
+            filled(want.len(), |out| simd::Depthwise::new(&filter, kh, kw, c, &bias, &slope, conv).run(&x, xs, out));
         assert_close(&format!("depthwise {xs:?} {kh}x{kw} {conv:?}"), &got, &want);
         cases += 1;
     }
@@ -129,7 +138,8 @@ fn fully_connected_matches_reference() {
             let filter = rng.values(out * width);
             let (bias, slope) = (rng.values(out), rng.values(out));
             let want = reference::fully_connected(&x, rows, &filter, out, &bias, &slope, activation);
-            let got = simd::Dense::new(&filter, out, width, &bias, &slope, activation).run(&x);
+            let got =
+                filled(want.len(), |o| simd::Dense::new(&filter, out, width, &bias, &slope, activation).run(&x, o));
             assert_close(&format!("dense {rows}x{width} -> {out} {activation:?}"), &got, &want);
         }
     }
@@ -142,6 +152,42 @@ fn one_value_slope_broadcasts_like_the_reference() {
     let (xs, fs) = ([1, 5, 5, 6], [10, 3, 3, 6]);
     let (x, filter, bias) = (rng.values(150), rng.values(540), rng.values(10));
     let want = reference::conv2d(&x, xs, &filter, fs, &bias, &[0.25], &conv);
-    let got = simd::ConvGemm::new(&filter, fs, &bias, &[0.25], conv).run(&x, xs);
+    let got = filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &[0.25], conv).run(&x, xs, out));
     assert_close("conv with one slope", &got, &want);
+}
+
+#[test]
+fn elementwise_and_pooling_match_reference() {
+    use localface::cpu::simd::elementwise::{binary, pool2d, Binary};
+    use localface::model::Pool;
+    let mut rng = Rng(19);
+    for len in [1, 3, 4, 7, 64, 1001] {
+        let (a, b) = (rng.values(len), rng.values(len));
+        for (op, f) in [
+            (Binary::Add, (|x, y| x + y) as fn(f32, f32) -> f32),
+            (Binary::Sub, |x, y| x - y),
+            (Binary::Mul, |x, y| x * y),
+        ] {
+            for activation in [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1] {
+                let want = reference::binary(&a, &[len], &b, &[len], &[len], activation, f);
+                let got = filled(len, |out| binary(&a, &b, op, activation, out));
+                assert_close(&format!("{op:?} of {len} {activation:?}"), &got, &want);
+            }
+        }
+    }
+    for _ in 0..40 {
+        let xs = [1 + rng.below(2), 2 + rng.below(9), 2 + rng.below(9), 1 + rng.below(13)];
+        let (f, s) = (1 + rng.below(3), 1 + rng.below(2));
+        let padding = if rng.below(2) == 0 { Padding::Same } else { Padding::Valid };
+        if padding == Padding::Valid && (f > xs[1] || f > xs[2]) {
+            continue;
+        }
+        let pool = Pool { padding, filter: [f, f], stride: [s, s], activation: Activation::None };
+        let x = rng.values(xs.iter().product());
+        for max in [true, false] {
+            let want = reference::pool2d(&x, xs, &pool, max);
+            let got = filled(want.len(), |out| pool2d(&x, xs, &pool, max, out));
+            assert_close(&format!("{} pool {xs:?} {pool:?}", if max { "max" } else { "average" }), &got, &want);
+        }
+    }
 }

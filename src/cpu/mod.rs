@@ -9,7 +9,7 @@ use crate::model::{shape, Activation, Graph, Node, Op, Tensor};
 
 /// The scalar reference: runs `graph` on `inputs` (one per graph input, any batch) with `reference` only.
 pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-    execute(graph, inputs, |_, node, get, shapes| reference_node(node, get, shapes))
+    execute(graph, inputs, |_, node, get, shapes| reference_node(node, get, shapes), drop)
 }
 
 /// A node's kernel with its weights laid out for the SIMD kernels.
@@ -20,32 +20,137 @@ enum Fast {
     Dense(simd::Dense),
 }
 
-/// A graph prepared for the fast kernels: convolutions and fully connected layers use `simd`, the
-/// remaining (cheap) ops the reference kernels.
-#[derive(Debug, Clone)]
+/// Buffers of tensors no longer needed, reused for new outputs without clearing (every fast kernel writes
+/// all of its output), so that a warm run neither allocates nor zeroes much.
+#[derive(Debug, Default)]
+struct Pool(std::sync::Mutex<Vec<Vec<f32>>>);
+
+impl Pool {
+    /// A buffer of `n` values with arbitrary contents: the smallest pooled one that fits, or a new one.
+    fn take(&self, n: usize) -> Vec<f32> {
+        let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let best = free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity());
+        let mut v = match best.map(|(i, _)| i) {
+            Some(i) => free.swap_remove(i),
+            None => Vec::with_capacity(n),
+        };
+        if v.len() >= n {
+            v.truncate(n);
+        } else {
+            v.resize(n, 0.0);
+        }
+        v
+    }
+
+    fn give(&self, v: Vec<f32>) {
+        let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Enough for any model's live tensors; beyond that, let memory go.
+        if free.len() < 64 {
+            free.push(v);
+        }
+    }
+}
+
+/// A graph prepared for the fast kernels: convolutions, fully connected layers, same-shape elementwise ops
+/// and pooling use `simd`; the remaining (cheap) ops the reference kernels.
+#[derive(Debug)]
 pub struct CpuModel {
     fast: Vec<Option<Fast>>,
+    pool: Pool,
 }
 
 impl CpuModel {
     pub fn new(graph: &Graph) -> CpuModel {
         let fast = graph.nodes.iter().map(|node| prepare(graph, node)).collect();
-        CpuModel { fast }
+        CpuModel { fast, pool: Pool::default() }
     }
 
     /// Runs the graph this model was prepared from.
     pub fn run(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        execute(graph, inputs, |k, node, get, shapes| {
+        self.run_timed(graph, inputs, None)
+    }
+
+    /// Runs the graph and adds each op's time (milliseconds, by op name) to `profile`.
+    pub fn profile(
+        &self,
+        graph: &Graph,
+        inputs: &[Tensor],
+        profile: &mut Vec<(&'static str, f64)>,
+    ) -> Result<Vec<Tensor>> {
+        self.run_timed(graph, inputs, Some(profile))
+    }
+
+    fn run_timed(
+        &self,
+        graph: &Graph,
+        inputs: &[Tensor],
+        mut profile: Option<&mut Vec<(&'static str, f64)>>,
+    ) -> Result<Vec<Tensor>> {
+        execute(
+            graph,
+            inputs,
+            |k, node, get, shapes| {
+                let start = profile.as_ref().map(|_| now_ms());
+                let out = self.node(k, node, get, shapes);
+                if let (Some(p), Some(start)) = (profile.as_mut(), start) {
+                    let name = node.op.name();
+                    let ms = now_ms() - start;
+                    match p.iter_mut().find(|(n, _)| *n == name) {
+                        Some(entry) => entry.1 += ms,
+                        None => p.push((name, ms)),
+                    }
+                }
+                out
+            },
+            |buffer| self.pool.give(buffer),
+        )
+    }
+
+    fn node<'a>(&self, k: usize, node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
+        let out_len: usize = shapes[node.output].iter().product();
+        let with = |kernel: &dyn Fn(&mut [f32])| {
+            let mut out = self.pool.take(out_len);
+            kernel(&mut out);
+            out
+        };
+        {
             let x = get(0);
             let xs = || dims4(&shapes[node.inputs[0]]);
-            match &self.fast[k] {
-                Some(Fast::Conv(c)) => c.run(x, xs()),
-                Some(Fast::Depthwise(d)) => d.run(x, xs()),
-                Some(Fast::Dense(d)) => d.run(x),
-                None => reference_node(node, get, shapes),
+            let same_shapes = || node.inputs.len() == 2 && shapes[node.inputs[0]] == shapes[node.inputs[1]];
+            use simd::elementwise::{binary, pool2d, Binary};
+            match (&self.fast[k], &node.op) {
+                (Some(Fast::Conv(c)), _) => with(&|out| c.run(x, xs(), out)),
+                (Some(Fast::Depthwise(d)), _) => with(&|out| d.run(x, xs(), out)),
+                (Some(Fast::Dense(d)), _) => with(&|out| d.run(x, out)),
+                (None, Op::Add(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Add, *a, out)),
+                (None, Op::Sub(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Sub, *a, out)),
+                (None, Op::Mul(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Mul, *a, out)),
+                (None, Op::MaxPool2d(p)) => with(&|out| pool2d(x, xs(), p, true, out)),
+                (None, Op::AvgPool2d(p)) => with(&|out| pool2d(x, xs(), p, false, out)),
+                _ => reference_node(node, get, shapes),
             }
-        })
+        }
     }
+}
+
+/// Milliseconds from an arbitrary start, for profiles.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_ms() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
+/// Milliseconds from the page's start (`performance.now()`), for profiles.
+#[cfg(target_arch = "wasm32")]
+pub fn now_ms() -> f64 {
+    use wasm_bindgen::JsCast;
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap_or_default();
+    js_sys::Reflect::get(&performance, &"now".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&performance).ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
 }
 
 fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
@@ -67,12 +172,13 @@ fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
     }
 }
 
-/// The shared executor: shape inference first, then each node through `kernel`, freeing every intermediate
-/// tensor after its last reader.
+/// The shared executor: shape inference first, then each node through `kernel`, handing every intermediate
+/// tensor to `free` after its last reader.
 fn execute(
     graph: &Graph,
     inputs: &[Tensor],
-    kernel: impl for<'a> Fn(usize, &Node, &dyn Fn(usize) -> &'a [f32], &[Vec<usize>]) -> Vec<f32>,
+    mut kernel: impl for<'a> FnMut(usize, &Node, &dyn Fn(usize) -> &'a [f32], &[Vec<usize>]) -> Vec<f32>,
+    mut free: impl FnMut(Vec<f32>),
 ) -> Result<Vec<Tensor>> {
     let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let shapes = shape::infer(graph, &input_shapes)?;
@@ -98,7 +204,9 @@ fn execute(
         for &i in &node.inputs {
             readers_left[i] -= 1;
             if readers_left[i] == 0 {
-                values[i] = None;
+                if let Some(buffer) = values[i].take() {
+                    free(buffer);
+                }
             }
         }
     }

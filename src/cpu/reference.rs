@@ -223,6 +223,14 @@ pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], out_shape: &[usize])
         return out;
     };
     let rank = shape.len();
+    if pads[..rank - 1].iter().all(|p| *p == [0, 0]) {
+        // Only the last dimension grows (BlazeFace's channel padding): row r stays row r.
+        let out_len = out_shape[rank - 1];
+        for (row, out_row) in x.chunks_exact(row_len.max(1)).zip(out.chunks_exact_mut(out_len)) {
+            out_row[pads[rank - 1][0]..][..row_len].copy_from_slice(row);
+        }
+        return out;
+    }
     let in_strides = strides(shape);
     let out_strides = strides(out_shape);
     for (r, row) in x.chunks_exact(row_len.max(1)).enumerate() {

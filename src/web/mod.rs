@@ -444,3 +444,46 @@ impl Gallery {
         .await
     }
 }
+
+/// Any .tflite model this crate can read, run directly on float32 NHWC input: for benchmarks, and for apps
+/// that bring their own models.
+#[wasm_bindgen]
+pub struct TfliteModel {
+    net: crate::backend::Network,
+}
+
+#[wasm_bindgen]
+impl TfliteModel {
+    /// `kernels`: "simd" (default) or "reference" (the scalar kernels).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8], kernels: Option<String>) -> Result<TfliteModel, JsValue> {
+        let backend = match kernels.as_deref().unwrap_or("simd") {
+            "simd" => Backend::Cpu,
+            "reference" => Backend::Reference,
+            other => return Err(message(format!("kernels '{other}': use 'simd' or 'reference'"))),
+        };
+        let graph = crate::model::Graph::from_tflite(bytes).map_err(js_error)?;
+        Ok(TfliteModel { net: crate::backend::Network::new(graph, backend) })
+    }
+
+    /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.
+    pub fn profile(&self, input: Vec<f32>, shape: Vec<u32>, runs: u32) -> Result<JsValue, JsValue> {
+        let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
+        let mut profile = Vec::new();
+        for _ in 0..runs.max(1) {
+            self.net.profile(std::slice::from_ref(&tensor), &mut profile).map_err(js_error)?;
+        }
+        let out = js_sys::Object::new();
+        for (name, ms) in profile {
+            js_sys::Reflect::set(&out, &name.into(), &(ms / runs.max(1) as f64).into())?;
+        }
+        Ok(out.into())
+    }
+
+    /// Runs the model on one input of `shape` (any batch); returns each output's values.
+    pub fn run(&self, input: Vec<f32>, shape: Vec<u32>) -> Result<js_sys::Array, JsValue> {
+        let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
+        let outputs = self.net.run(&[tensor]).map_err(js_error)?;
+        Ok(outputs.iter().map(|t| js_sys::Float32Array::from(&t.data[..])).collect())
+    }
+}

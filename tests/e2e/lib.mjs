@@ -19,10 +19,11 @@ export function haveFaces() {
   return here;
 }
 
-/** Starts scripts/serve.py on a free port; resolves to { url, stop }. */
-export async function serve() {
+/** Starts scripts/serve.py on a free port (the demo page by default); resolves to { url, stop }. */
+export async function serve({ root = join(ROOT, 'www'), csp = true } = {}) {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('python3', [join(ROOT, 'scripts/serve.py'), String(port), join(ROOT, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [join(ROOT, 'scripts/serve.py'), String(port), root, ...(csp ? [] : ['--no-csp'])];
+  const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((ok, fail) => {
     child.stdout.once('data', ok);
     child.once('exit', (code) => fail(new Error('serve.py exited with ' + code)));

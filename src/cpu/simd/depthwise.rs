@@ -1,23 +1,41 @@
-//! Depthwise convolution (depth multiplier 1), channels four at a time. For each output pixel the taps that
-//! fall inside the input are listed once; each block of four channels then runs through them in registers.
-//! Per channel: a running sum over the taps from zero, then the bias, as the reference kernel adds.
+//! Depthwise convolution (depth multiplier 1), channels four at a time.
+//!
+//! For each output row and block of four channels the loop runs along the row; the taps inside the input are
+//! a rectangle of the filter (ranges computed once per row and per column). The common 3x3 case keeps the
+//! block's nine weights in registers across the row. Per channel: a running sum over the taps in filter
+//! order from zero, then the bias, as the reference kernel adds.
 
 use super::lanes::F4;
 use super::{activate4, padded};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
-use crate::model::{Activation, Conv};
+use crate::model::Conv;
+
+/// Filters with more taps than this (a 7x7 has 49) go through `pixel_generic`.
+const MAX_TAPS: usize = 64;
 
 /// Depthwise weights with bias and slope padded to whole blocks of four.
 #[derive(Debug, Clone)]
 pub struct Depthwise {
     kh: usize,
     kw: usize,
-    c: usize,
     filter: Vec<f32>,
     bias: Vec<f32>,
     slope: Vec<f32>,
     conv: Conv,
+}
+
+/// The filter taps [first, end) whose input position falls inside a dimension of `size`, for each output
+/// position along it.
+fn tap_ranges(out: usize, size: usize, k: usize, stride: usize, dilation: usize, pad: usize) -> Vec<(usize, usize)> {
+    (0..out)
+        .map(|o| {
+            let inside = |t: usize| (o * stride + t * dilation).checked_sub(pad).is_some_and(|i| i < size);
+            let first = (0..k).find(|&t| inside(t)).unwrap_or(k);
+            let end = (first..k).find(|&t| !inside(t)).unwrap_or(k);
+            (first, end.max(first))
+        })
+        .collect()
 }
 
 impl Depthwise {
@@ -25,64 +43,155 @@ impl Depthwise {
     pub fn new(filter: &[f32], kh: usize, kw: usize, c: usize, bias: &[f32], slope: &[f32], conv: Conv) -> Depthwise {
         let c4 = c.div_ceil(4) * 4;
         let filter = filter.chunks_exact(c).flat_map(|tap| padded(tap, c4)).collect();
-        Depthwise { kh, kw, c, filter, bias: padded(bias, c4), slope: padded(slope, c4), conv }
+        Depthwise { kh, kw, filter, bias: padded(bias, c4), slope: padded(slope, c4), conv }
     }
 
-    /// x: [n, h, w, c] -> [n, oh, ow, c]
-    pub fn run(&self, x: &[f32], xs: [usize; 4]) -> Vec<f32> {
+    /// One output pixel's channels in blocks of four, for filters too large for the tap list.
+    fn pixel_generic(
+        &self,
+        x: &[f32],
+        base: isize,
+        ky: (usize, usize),
+        kx: (usize, usize),
+        step: (usize, usize),
+        out_px: &mut [f32],
+    ) {
+        let c4 = self.bias.len();
+        let c = out_px.len();
+        for ch in (0..c / 4 * 4).step_by(4) {
+            let mut acc = F4::splat(0.0);
+            for y in ky.0..ky.1 {
+                for xx in kx.0..kx.1 {
+                    let xi = (base + (y * step.0 + xx * step.1 + ch) as isize) as usize;
+                    acc = acc.mul_add(F4::load(&x[xi..]), F4::load(&self.filter[(y * self.kw + xx) * c4 + ch..]));
+                }
+            }
+            let v = acc + F4::load(&self.bias[ch..]);
+            activate4(v, self.conv.activation, F4::load(&self.slope[ch..])).store(&mut out_px[ch..]);
+        }
+    }
+
+    /// x: [n, h, w, c] -> out: [n, oh, ow, c]; every element of `out` is written.
+    pub fn run(&self, x: &[f32], xs: [usize; 4], out: &mut [f32]) {
         let [n, h, w, c] = xs;
         let conv = &self.conv;
         let (oh, pad_top) = window(h, self.kh, conv.stride[0], conv.dilation[0], conv.padding).expect("shape checked");
         let (ow, pad_left) = window(w, self.kw, conv.stride[1], conv.dilation[1], conv.padding).expect("shape checked");
+        let rows = tap_ranges(oh, h, self.kh, conv.stride[0], conv.dilation[0], pad_top);
+        let cols = tap_ranges(ow, w, self.kw, conv.stride[1], conv.dilation[1], pad_left);
         let c4 = c.div_ceil(4) * 4;
-        let blocks = c / 4;
-        let mut out = vec![0.0; n * oh * ow * c];
-        // (input pixel offset, filter tap offset) of the taps inside the input.
-        let mut taps: Vec<(usize, usize)> = Vec::with_capacity(self.kh * self.kw);
+        let out = &mut out[..n * oh * ow * c];
+        // Input offset of filter tap (ky, kx) from the tap (0, 0), in floats.
+        let step_y = conv.dilation[0] * w * c;
+        let step_x = conv.dilation[1] * c;
         for b in 0..n {
             for oy in 0..oh {
+                let (ky0, ky1) = rows[oy];
+                // Input row of tap 0 (it may lie in the padding, but only valid taps are read).
+                let iy0 = (oy * conv.stride[0]) as isize - pad_top as isize;
+                let out_row = &mut out[(b * oh + oy) * ow * c..][..ow * c];
+                let pixel_base = |ox: usize| {
+                    let ix0 = (ox * conv.stride[1]) as isize - pad_left as isize;
+                    ((b * h) as isize + iy0) * (w * c) as isize + ix0 * c as isize
+                };
+                // The taps inside the input, as (offset from the pixel's tap (0, 0), filter offset): the same
+                // for every pixel with the same tap ranges, so rebuilt only when the ranges change.
+                let mut taps = [(0usize, 0usize); MAX_TAPS];
+                let mut count = 0;
+                let mut ranges = None;
                 for ox in 0..ow {
-                    taps.clear();
-                    for ky in 0..self.kh {
-                        let Some(iy) =
-                            (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..self.kw {
-                            let Some(ix) =
-                                (ox * conv.stride[1] + kx * conv.dilation[1]).checked_sub(pad_left).filter(|&i| i < w)
-                            else {
-                                continue;
-                            };
-                            taps.push((((b * h + iy) * w + ix) * c, (ky * self.kw + kx) * c4));
+                    let (kx0, kx1) = cols[ox];
+                    let base = pixel_base(ox);
+                    let out_px = &mut out_row[ox * c..][..c];
+                    if (ky1 - ky0) * (kx1 - kx0) > MAX_TAPS {
+                        self.pixel_generic(x, base, (ky0, ky1), (kx0, kx1), (step_y, step_x), out_px);
+                        continue;
+                    }
+                    if ranges != Some((kx0, kx1)) {
+                        ranges = Some((kx0, kx1));
+                        count = 0;
+                        for ky in ky0..ky1 {
+                            for kx in kx0..kx1 {
+                                taps[count] = (ky * step_y + kx * step_x, (ky * self.kw + kx) * c4);
+                                count += 1;
+                            }
                         }
                     }
-                    let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
-                    for blk in 0..blocks {
-                        let ch = 4 * blk;
+                    // Valid taps lie inside the input, so base + offset is never negative.
+                    let base = base as usize;
+                    let taps = &taps[..count];
+                    // Sixteen channels at a time in four registers, then eight, then four.
+                    let mut ch = 0;
+                    while ch + 16 <= c {
+                        let mut acc = [F4::splat(0.0); 4];
+                        for &(xi, wi) in taps {
+                            let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..16], &self.filter[wi + ch..][..16]);
+                            for (j, a) in acc.iter_mut().enumerate() {
+                                *a = a.mul_add(F4::load(&xs_[4 * j..]), F4::load(&ws[4 * j..]));
+                            }
+                        }
+                        for (j, a) in acc.iter().enumerate() {
+                            let at = ch + 4 * j;
+                            let v = *a + F4::load(&self.bias[at..]);
+                            activate4(v, conv.activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
+                        }
+                        ch += 16;
+                    }
+                    if ch + 8 <= c {
+                        let mut acc = [F4::splat(0.0); 2];
+                        for &(xi, wi) in taps {
+                            let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..8], &self.filter[wi + ch..][..8]);
+                            acc[0] = acc[0].mul_add(F4::load(&xs_[..4]), F4::load(&ws[..4]));
+                            acc[1] = acc[1].mul_add(F4::load(&xs_[4..]), F4::load(&ws[4..]));
+                        }
+                        for (j, a) in acc.iter().enumerate() {
+                            let at = ch + 4 * j;
+                            let v = *a + F4::load(&self.bias[at..]);
+                            activate4(v, conv.activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
+                        }
+                        ch += 8;
+                    }
+                    while ch + 4 <= c {
                         let mut acc = F4::splat(0.0);
-                        for &(xi, wi) in &taps {
-                            acc = acc.mul_add(F4::load(&x[xi + ch..]), F4::load(&self.filter[wi + ch..]));
+                        for &(xi, wi) in taps {
+                            acc = acc
+                                .mul_add(F4::load(&x[base.wrapping_add(xi) + ch..]), F4::load(&self.filter[wi + ch..]));
                         }
                         let v = acc + F4::load(&self.bias[ch..]);
                         activate4(v, conv.activation, F4::load(&self.slope[ch..])).store(&mut out_px[ch..]);
+                        ch += 4;
                     }
-                    for ch in 4 * blocks..c {
-                        let acc = taps.iter().fold(0.0, |a, &(xi, wi)| a + x[xi + ch] * self.filter[wi + ch]);
-                        out_px[ch] = activate(acc + self.bias[ch], conv.activation, &self.slope, ch);
+                }
+                for ch in c / 4 * 4..c {
+                    for ox in 0..ow {
+                        let (kx0, kx1) = cols[ox];
+                        let base = pixel_base(ox) + ch as isize;
+                        let mut acc = 0.0;
+                        for ky in ky0..ky1 {
+                            for kx in kx0..kx1 {
+                                let xi = (base + (ky * step_y + kx * step_x) as isize) as usize;
+                                acc += x[xi] * self.filter[(ky * self.kw + kx) * c4 + ch];
+                            }
+                        }
+                        out_row[ox * c + ch] = activate(acc + self.bias[ch], conv.activation, &self.slope, ch);
                     }
                 }
             }
         }
-        out
     }
+}
 
-    pub fn channels(&self) -> usize {
-        self.c
-    }
+#[cfg(test)]
+mod tests {
+    use super::tap_ranges;
 
-    pub fn activation(&self) -> Activation {
-        self.conv.activation
+    #[test]
+    fn tap_ranges_clip_at_the_borders() {
+        // 5 wide, 3 taps, stride 1, SAME (pad 1): the first and last outputs lose one tap.
+        assert_eq!(tap_ranges(5, 5, 3, 1, 1, 1), vec![(1, 3), (0, 3), (0, 3), (0, 3), (0, 2)]);
+        // Stride 2 over 4, pad 0 before (TFLite puts the odd padding after).
+        assert_eq!(tap_ranges(2, 4, 3, 2, 1, 0), vec![(0, 3), (0, 2)]);
+        // Dilation 2, 7x7 global (VALID).
+        assert_eq!(tap_ranges(1, 7, 7, 1, 1, 0), vec![(0, 7)]);
     }
 }

@@ -47,7 +47,11 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
     let mut row = 0;
     while row + MR <= m {
         for panel in 0..n.div_ceil(NR) {
-            let acc = kernel_4x8(&a[row * k..][..MR * k], k, &b.data[panel * k * NR..][..k * NR]);
+            let rows = &a[row * k..][..MR * k];
+            let weights = &b.data[panel * k * NR..][..k * NR];
+            // A last panel of at most four real columns needs only half the work.
+            let acc =
+                if n - panel * NR <= 4 { kernel_4x8::<1>(rows, k, weights) } else { kernel_4x8::<2>(rows, k, weights) };
             for (r, acc) in acc.iter().enumerate() {
                 store(b, panel, acc, &mut c[(row + r) * n..][..n]);
             }
@@ -62,16 +66,20 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
     }
 }
 
+/// Four rows by `HALVES` x 4 columns of one panel (HALVES = 2: the whole panel).
 #[inline(always)]
-fn kernel_4x8(a: &[f32], k: usize, panel: &[f32]) -> [[F4; 2]; MR] {
+fn kernel_4x8<const HALVES: usize>(a: &[f32], k: usize, panel: &[f32]) -> [[F4; 2]; MR] {
     let mut acc = [[F4::splat(0.0); 2]; MR];
     let (a0, a1, a2, a3) = (&a[..k], &a[k..2 * k], &a[2 * k..3 * k], &a[3 * k..4 * k]);
-    for (kk, w) in panel.chunks_exact(NR).enumerate() {
-        let (w0, w1) = (F4::load(&w[..4]), F4::load(&w[4..]));
-        for (acc, x) in acc.iter_mut().zip([a0[kk], a1[kk], a2[kk], a3[kk]]) {
+    // Zipped iterators: no index, so no bounds checks in the hottest loop.
+    let rows = a0.iter().zip(a1).zip(a2).zip(a3);
+    for ((((&x0, &x1), &x2), &x3), w) in rows.zip(panel.chunks_exact(NR)) {
+        let wv = [F4::load(&w[..4]), F4::load(&w[4..])];
+        for (acc, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
             let x = F4::splat(x);
-            acc[0] = acc[0].mul_add(x, w0);
-            acc[1] = acc[1].mul_add(x, w1);
+            for h in 0..HALVES {
+                acc[h] = acc[h].mul_add(x, wv[h]);
+            }
         }
     }
     acc
@@ -92,12 +100,19 @@ fn kernel_1x8(a: &[f32], panel: &[f32]) -> [F4; 2] {
 #[inline(always)]
 fn store(b: &PackedB, panel: usize, acc: &[F4; 2], out_row: &mut [f32]) {
     let col0 = panel * NR;
-    let mut lanes = [0.0f32; NR];
-    for h in 0..2 {
+    let done = |h: usize| {
         let at = col0 + 4 * h;
-        let v = acc[h] + F4::load(&b.bias[at..]);
-        activate4(v, b.activation, F4::load(&b.slope[at..])).store(&mut lanes[4 * h..]);
+        activate4(acc[h] + F4::load(&b.bias[at..]), b.activation, F4::load(&b.slope[at..]))
+    };
+    if col0 + NR <= b.n {
+        done(0).store(&mut out_row[col0..]);
+        done(1).store(&mut out_row[col0 + 4..]);
+        return;
     }
-    let width = NR.min(b.n - col0);
-    out_row[col0..col0 + width].copy_from_slice(&lanes[..width]);
+    // The last, partial panel: through a scratch row.
+    let mut lanes = [0.0f32; NR];
+    done(0).store(&mut lanes[..4]);
+    done(1).store(&mut lanes[4..]);
+    let width = b.n - col0;
+    out_row[col0..].copy_from_slice(&lanes[..width]);
 }

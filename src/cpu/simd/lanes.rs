@@ -52,6 +52,14 @@ mod imp {
         }
     }
 
+    impl core::ops::Div for F4 {
+        type Output = F4;
+        #[inline(always)]
+        fn div(self, o: F4) -> F4 {
+            F4(f32x4_div(self.0, o.0))
+        }
+    }
+
     impl core::ops::Mul for F4 {
         type Output = F4;
         #[inline(always)]
@@ -119,6 +127,15 @@ mod imp {
         }
     }
 
+    impl core::ops::Div for F4 {
+        type Output = F4;
+        #[inline(always)]
+        fn div(self, o: F4) -> F4 {
+            // SAFETY: SSE is part of x86_64.
+            F4(unsafe { _mm_div_ps(self.0, o.0) })
+        }
+    }
+
     impl core::ops::Mul for F4 {
         type Output = F4;
         #[inline(always)]
@@ -168,6 +185,14 @@ mod imp {
         #[inline(always)]
         fn add(self, o: F4) -> F4 {
             F4(std::array::from_fn(|i| self.0[i] + o.0[i]))
+        }
+    }
+
+    impl core::ops::Div for F4 {
+        type Output = F4;
+        #[inline(always)]
+        fn div(self, o: F4) -> F4 {
+            F4(std::array::from_fn(|i| self.0[i] / o.0[i]))
         }
     }
 

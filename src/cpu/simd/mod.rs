@@ -3,6 +3,7 @@
 //! the scalar reference (`tests/kernels.rs`).
 
 pub mod depthwise;
+pub mod elementwise;
 pub mod gemm;
 pub mod lanes;
 
@@ -55,48 +56,76 @@ impl ConvGemm {
         ConvGemm { packed, kh, kw, ci, conv }
     }
 
-    /// x: [n, h, w, ci] -> [n, oh, ow, co]
-    pub fn run(&self, x: &[f32], xs: [usize; 4]) -> Vec<f32> {
+    /// x: [n, h, w, ci] -> out: [n, oh, ow, co]; every element of `out` is written.
+    pub fn run(&self, x: &[f32], xs: [usize; 4], out: &mut [f32]) {
         let [n, h, w, ci] = xs;
         let conv = &self.conv;
         let (oh, pad_top) = window(h, self.kh, conv.stride[0], conv.dilation[0], conv.padding).expect("shape checked");
         let (ow, pad_left) = window(w, self.kw, conv.stride[1], conv.dilation[1], conv.padding).expect("shape checked");
         let rows = n * oh * ow;
-        let mut out = vec![0.0; rows * self.packed.n];
+        let out = &mut out[..rows * self.packed.n];
         let direct = self.kh == 1 && self.kw == 1 && conv.stride == [1, 1] && pad_top == 0 && pad_left == 0;
         if direct {
-            gemm(x, rows, &self.packed, &mut out);
-            return out;
+            gemm(x, rows, &self.packed, out);
+            return;
         }
-        let k = self.packed.k;
-        let mut cols = vec![0.0; rows * k];
-        for b in 0..n {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let row = &mut cols[((b * oh + oy) * ow + ox) * k..][..k];
-                    for ky in 0..self.kh {
-                        let Some(iy) =
-                            (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h)
-                        else {
-                            continue;
-                        };
-                        for kx in 0..self.kw {
-                            let Some(ix) =
-                                (ox * conv.stride[1] + kx * conv.dilation[1]).checked_sub(pad_left).filter(|&i| i < w)
-                            else {
-                                continue;
-                            };
-                            let src = &x[((b * h + iy) * w + ix) * ci..][..ci];
-                            row[(ky * self.kw + kx) * self.ci..][..ci].copy_from_slice(src);
-                        }
-                    }
+        // Gather the taps of a block of output pixels into rows (im2col), then multiply: the block stays in
+        // the cache instead of a whole im2col matrix going through memory.
+        let (k, co) = (self.packed.k, self.packed.n);
+        let mut cols = vec![0.0; IM2COL_BLOCK * k];
+        for first in (0..rows).step_by(IM2COL_BLOCK) {
+            let count = IM2COL_BLOCK.min(rows - first);
+            cols.fill(0.0);
+            for (r, row) in cols.chunks_exact_mut(k).take(count).enumerate() {
+                let pixel = first + r;
+                let (b, oy, ox) = (pixel / (oh * ow), pixel / ow % oh, pixel % ow);
+                self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
+            }
+            gemm(&cols, count, &self.packed, &mut out[first * co..(first + count) * co]);
+        }
+    }
+
+    /// One output pixel's taps, in the filter's (ky, kx, ci) order; taps in the padding stay zero.
+    fn gather(
+        &self,
+        x: &[f32],
+        xs: [usize; 4],
+        (oy, ox): (usize, usize),
+        (pad_top, pad_left): (usize, usize),
+        row: &mut [f32],
+    ) {
+        let [b, h, w, ci] = xs;
+        let conv = &self.conv;
+        for ky in 0..self.kh {
+            let Some(iy) = (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h) else {
+                continue;
+            };
+            if conv.dilation[1] == 1 {
+                // The taps of a filter row that fall inside the input are one contiguous run.
+                let start = (ox * conv.stride[1]) as isize - pad_left as isize;
+                let kx0 = (-start).clamp(0, self.kw as isize) as usize;
+                let kx1 = (w as isize - start).clamp(kx0 as isize, self.kw as isize) as usize;
+                if kx1 > kx0 {
+                    let ix0 = (start + kx0 as isize) as usize;
+                    let src = &x[((b * h + iy) * w + ix0) * ci..][..(kx1 - kx0) * ci];
+                    row[(ky * self.kw + kx0) * ci..][..src.len()].copy_from_slice(src);
                 }
+                continue;
+            }
+            for kx in 0..self.kw {
+                let Some(ix) = (ox * conv.stride[1] + kx * conv.dilation[1]).checked_sub(pad_left).filter(|&i| i < w)
+                else {
+                    continue;
+                };
+                let src = &x[((b * h + iy) * w + ix) * ci..][..ci];
+                row[(ky * self.kw + kx) * self.ci..][..ci].copy_from_slice(src);
             }
         }
-        gemm(&cols, rows, &self.packed, &mut out);
-        out
     }
 }
+
+/// Output pixels gathered per block by `ConvGemm` (a multiple of the micro-kernel's four rows).
+const IM2COL_BLOCK: usize = 32;
 
 /// Fully connected: x as rows of the filter's width -> [rows, out].
 #[derive(Debug, Clone)]
@@ -110,10 +139,9 @@ impl Dense {
         Dense { packed: PackedB::new(filter, out, width, bias, slope, activation) }
     }
 
-    pub fn run(&self, x: &[f32]) -> Vec<f32> {
+    /// Every element of `out` ([rows, out]) is written.
+    pub fn run(&self, x: &[f32], out: &mut [f32]) {
         let rows = x.len() / self.packed.k;
-        let mut out = vec![0.0; rows * self.packed.n];
-        gemm(x, rows, &self.packed, &mut out);
-        out
+        gemm(x, rows, &self.packed, &mut out[..rows * self.packed.n]);
     }
 }

@@ -108,3 +108,12 @@ export class RecognizerWorker {
   memoryBytes(): Promise<number>;
   terminate(): void;
 }
+
+/** Any .tflite model this package can read, run directly on float32 NHWC input. */
+export class TfliteModel {
+  /** kernels: 'simd' (default) or 'reference' (the scalar kernels). */
+  constructor(bytes: Uint8Array, kernels?: 'simd' | 'reference');
+  free(): void;
+  /** Runs the model on one input of `shape` (any batch); returns each output's values. */
+  run(input: Float32Array, shape: number[]): Float32Array[];
+}

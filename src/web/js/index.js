@@ -8,9 +8,9 @@
 // `init` loads the WebAssembly module: the relaxed-SIMD build where the browser has relaxed SIMD (fused
 // multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder unless
 // `modelBaseUrl` says otherwise.
-import wasmInit, { Recognizer, Gallery } from './localface.js';
+import wasmInit, { Recognizer, Gallery, TfliteModel } from './localface.js';
 
-export { Recognizer, Gallery };
+export { Recognizer, Gallery, TfliteModel };
 export { RecognizerWorker } from './worker-client.js';
 
 // A module whose only function uses i8x16.relaxed_swizzle: it validates only where relaxed SIMD exists.
