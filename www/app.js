@@ -243,16 +243,19 @@ async function captureShots() {
     return;
   }
   $('capture').disabled = true;
+  // Three good shots, a third of a second apart; frames without exactly one face are skipped (up to 8 tries).
   let taken = 0;
-  for (let shot = 0; shot < 3; shot++) {
+  let last = null;
+  for (let attempt = 0; attempt < 8 && taken < 3; attempt++) {
     try {
       await recognizer.enroll(name, await createImageBitmap(video));
       taken += 1;
     } catch (e) {
-      say(`Shot ${shot + 1}: ${e.message}`, 'warn');
+      last = e.message;
     }
     await new Promise((r) => setTimeout(r, 350));
   }
+  if (taken < 3) say(`Only ${taken} of 3 shots taken${last ? ': ' + last : ''}. Face the camera alone.`, 'warn');
   $('capture').disabled = false;
   if (taken) say(`${name}: ${taken} shot${taken === 1 ? '' : 's'} enrolled`);
   await refreshPeople();

@@ -13,6 +13,16 @@ let server;
 before(async () => { server = await serve(); });
 after(() => server && server.stop());
 
+/** Runs `body` with a browser context that is closed afterwards, even when the body fails. */
+async function withBrowser(options, body) {
+  const context = await launch(options);
+  try {
+    return await body(context);
+  } finally {
+    await context.close();
+  }
+}
+
 /** Every request a context makes, checked to be the page's own files. */
 function recordRequests(context, list) {
   context.on('request', (r) => list.push(r.url()));
@@ -35,52 +45,52 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
   const profile = mkdtempSync(join(tmpdir(), 'localface-e2e-'));
   const requests = [];
 
-  let context = await launch({ profile, camera: personA });
-  recordRequests(context, requests);
-  let page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url + '/?camera=on');
-  await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
-  assert.equal(await page.evaluate(() => window.localface.error), null);
-  assert.equal(await page.evaluate(() => window.localface.people.length), 0, 'a fresh profile has an empty gallery');
+  await withBrowser({ profile, camera: personA }, async (context) => {
+    recordRequests(context, requests);
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + '/?camera=on');
+    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
+    assert.equal(await page.evaluate(() => window.localface.error), null);
+    assert.equal(await page.evaluate(() => window.localface.people.length), 0, 'a fresh profile has an empty gallery');
 
-  // Enrol from the camera: three shots of the one face in front of it.
-  await page.fill('#name', 'Ada');
-  await page.click('#capture');
-  await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3);
+    // Enrol from the camera: three shots of the one face in front of it.
+    await page.fill('#name', 'Ada');
+    await page.click('#capture');
+    await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3);
 
-  // Recognised across the video's other photos of her (other expressions and poses): a similarity below
-  // 0.99 means a photo other than the enrolled shots.
-  const seen = await facesOver(page, 240);
-  const ada = seen.filter((faces) => faces.length === 1 && faces[0].name === 'Ada');
-  const otherPhotos = ada.filter((faces) => faces[0].similarity < 0.99);
-  const missed = seen.filter((faces) => !(faces.length === 1 && faces[0].name === 'Ada'));
-  const summary = missed.map((faces) => faces.map((f) => `${f.name}:${f.similarity?.toFixed(2)}`).join('+'));
-  console.log(`Ada recognised in ${ada.length} of ${seen.length} frames (${otherPhotos.length} of her other photos); missed: ${summary.join(' ')}`);
-  assert.ok(ada.length >= 0.8 * seen.length, `Ada recognised in ${ada.length} of ${seen.length} frames; missed: ${summary}`);
-  assert.ok(otherPhotos.length >= 60, `Ada recognised in only ${otherPhotos.length} frames of her other photos`);
-  await page.screenshot({ path: join(OUT, 'recognised.png') });
+    // Recognised across the video's other photos of her (other expressions and poses): a similarity below
+    // 0.99 means a photo other than the enrolled shots.
+    const seen = await facesOver(page, 240);
+    const ada = seen.filter((faces) => faces.length === 1 && faces[0].name === 'Ada');
+    const otherPhotos = ada.filter((faces) => faces[0].similarity < 0.99);
+    const missed = seen.filter((faces) => !(faces.length === 1 && faces[0].name === 'Ada'));
+    const summary = missed.map((faces) => faces.map((f) => `${f.name}:${f.similarity?.toFixed(2)}`).join('+'));
+    console.log(`Ada recognised in ${ada.length} of ${seen.length} frames (${otherPhotos.length} of her other photos); missed: ${summary.join(' ')}`);
+    assert.ok(ada.length >= 0.8 * seen.length, `Ada recognised in ${ada.length} of ${seen.length} frames; missed: ${summary}`);
+    assert.ok(otherPhotos.length >= 60, `Ada recognised in only ${otherPhotos.length} frames of her other photos`);
+    await page.screenshot({ path: join(OUT, 'recognised.png') });
 
-  // The gallery survives a reload.
-  await page.reload();
-  await until(page, () => window.localface.ready && window.localface.frames > 3);
-  assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Ada', samples: 3 }]);
-  assert.ok((await namesOver(page, 10)).some((names) => names.includes('Ada')));
-  assert.deepEqual(errors, []);
-  await context.close();
+    // The gallery survives a reload.
+    await page.reload();
+    await until(page, () => window.localface.ready && window.localface.frames > 3);
+    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Ada', samples: 3 }]);
+    assert.ok((await namesOver(page, 10)).some((names) => names.includes('Ada')));
+    assert.deepEqual(errors, []);
+  });
 
   // A browser restart with a stranger in front of the camera: Ada is still enrolled, the stranger is no one.
-  context = await launch({ profile, camera: personB });
-  recordRequests(context, requests);
-  page = await context.newPage();
-  await page.goto(server.url + '/?camera=on');
-  await until(page, () => window.localface.ready && window.localface.frames > 3);
-  assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Ada', samples: 3 }]);
-  const stranger = await namesOver(page, 40);
-  assert.ok(stranger.every((names) => names.every((n) => n === null)), `the stranger was named: ${JSON.stringify(stranger)}`);
-  await page.screenshot({ path: join(OUT, 'stranger.png') });
-  await context.close();
+  await withBrowser({ profile, camera: personB }, async (context) => {
+    recordRequests(context, requests);
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on');
+    await until(page, () => window.localface.ready && window.localface.frames > 3);
+    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Ada', samples: 3 }]);
+    const stranger = await namesOver(page, 40);
+    assert.ok(stranger.every((names) => names.every((n) => n === null)), `the stranger was named: ${JSON.stringify(stranger)}`);
+    await page.screenshot({ path: join(OUT, 'stranger.png') });
+  });
 
   // Only the page's own files and models were requested: no frame, face or gallery left the device.
   assert.ok(requests.length > 5);
@@ -88,28 +98,27 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
 });
 
 test('a denied camera is explained, and photos can still be enrolled', { timeout: 300000 }, async () => {
-  const context = await launch({ camera: 'deny' });
-  const page = await context.newPage();
-  await page.goto(server.url + '/');
-  await until(page, () => window.localface.ready);
-  await page.click('#start');
-  await until(page, () => window.localface.error !== null);
-  const error = await page.evaluate(() => window.localface.error);
-  assert.match(error, /denied/);
-  assert.match(await page.textContent('#messages'), /denied/);
-  if (haveFaces()) {
-    await page.fill('#name', 'Bea');
-    await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
-    await until(page, () => window.localface.people.length === 1);
-  }
-  await context.close();
+  await withBrowser({ camera: 'deny' }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await until(page, () => window.localface.ready);
+    await page.click('#start');
+    await until(page, () => window.localface.error !== null);
+    assert.match(await page.evaluate(() => window.localface.error), /denied/);
+    assert.match(await page.textContent('#messages'), /denied/);
+    if (haveFaces()) {
+      await page.fill('#name', 'Bea');
+      await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
+      await until(page, () => window.localface.people.length === 1);
+    }
+  });
 });
 
 test('a missing camera is explained', { timeout: 300000 }, async () => {
-  const context = await launch({ camera: 'none' });
-  const page = await context.newPage();
-  await page.goto(server.url + '/?camera=on');
-  await until(page, () => window.localface.error !== null);
-  assert.match(await page.evaluate(() => window.localface.error), /No camera/);
-  await context.close();
+  await withBrowser({ camera: 'none' }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on');
+    await until(page, () => window.localface.error !== null);
+    assert.match(await page.evaluate(() => window.localface.error), /No camera/);
+  });
 });

@@ -60,15 +60,20 @@ export function until(page, predicate, arg, timeout = 120000) {
   return page.waitForFunction(predicate, arg, { timeout, polling: 100 });
 }
 
-/** The faces of the next `frames` recognised frames that had a face (frames are sampled as they come). */
+/** The faces of the next `frames` recognised frames that had a face (frames are sampled as they come).
+ *  Fails when ten times as many frames pass without enough faces. */
 export async function facesOver(page, frames) {
   const seen = [];
-  let last = await page.evaluate(() => window.localface.frames);
+  const start = await page.evaluate(() => window.localface.frames);
+  let last = start;
   while (seen.length < frames) {
     await until(page, (n) => window.localface.frames > n, last);
     const s = await page.evaluate(() => ({ frames: window.localface.frames, faces: window.localface.faces }));
     last = s.frames;
     if (s.faces.length) seen.push(s.faces);
+    if (last - start > 10 * frames) {
+      throw new Error(`only ${seen.length} of ${last - start} frames had a face (wanted ${frames})`);
+    }
   }
   return seen;
 }
