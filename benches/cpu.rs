@@ -1,7 +1,7 @@
 //! CPU inference timings: median and p90 of 20 runs after 3 warm-ups, per model, native.
 //! Run with `cargo bench --bench cpu` (release build). Prints one line per model.
 
-use localface::backend::{Backend, Network};
+use localface::backend::{Network, Target};
 use localface::face::{align, embed};
 use localface::model::{Graph, Tensor};
 use std::path::PathBuf;
@@ -26,21 +26,20 @@ fn input(photo: &str, size: usize, batch: usize, normalize: fn(u8) -> f32) -> Te
 
 /// Median and p90 of 20 runs after 3 warm-ups, on each CPU backend.
 fn time(name: &str, graph: &Graph, x: &Tensor, per: usize) {
-    for backend in [Backend::Reference, Backend::Cpu] {
-        let net = Network::new(graph.clone(), backend);
+    for (kernels, target) in [("Reference", Target::Reference), ("Cpu", Target::Cpu)] {
+        let net = Network::new(graph.clone(), &target);
         for _ in 0..3 {
-            net.run(std::slice::from_ref(x)).unwrap();
+            net.run_cpu(std::slice::from_ref(x)).unwrap();
         }
         let mut ms: Vec<f64> = (0..20)
             .map(|_| {
                 let t = Instant::now();
-                net.run(std::slice::from_ref(x)).unwrap();
+                net.run_cpu(std::slice::from_ref(x)).unwrap();
                 t.elapsed().as_secs_f64() * 1e3
             })
             .collect();
         ms.sort_by(f64::total_cmp);
         let (median, p90) = ((ms[9] + ms[10]) / 2.0, ms[17]);
-        let kernels = format!("{backend:?}");
         println!(
             "{name:<36} {kernels:<10} median {median:8.2} ms   p90 {p90:8.2} ms   ({:.2} ms per face)",
             median / per as f64

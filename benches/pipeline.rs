@@ -1,7 +1,7 @@
 //! Time per pipeline stage on a 1280x720 photo with 1 face and with 10 faces, and 1:N search in a gallery
 //! of 100,000 embeddings. Native, release build, one thread, CPU backend. `cargo bench --bench pipeline`
 
-use localface::backend::Backend;
+use localface::backend::{block_on, Target};
 use localface::face::align::{warp, Affine, Edge};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::{aligned_crop, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -84,8 +84,14 @@ fn big_gallery(n: usize, dim: usize) -> Gallery {
 
 fn main() {
     let read = |f: &str| std::fs::read(root().join("models").join(f)).expect("models/: run scripts/fetch-models.sh");
-    let p =
-        Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
+    let p = block_on(Pipeline::new(
+        &read(SHORT_RANGE),
+        Range::Short,
+        Some(&read(ONET)),
+        &read(MOBILEFACENET),
+        &Target::Cpu,
+    ))
+    .unwrap();
     let opts = p.detector.default_options();
     let gallery = big_gallery(100_000, p.embedder.dim);
     println!("native release build, one thread, CPU backend, SIMD kernels ({})", localface::cpu::simd::ARCH);
@@ -94,13 +100,14 @@ fn main() {
         let decode = median_ms(10, || drop(frame::decode(&bytes).unwrap()));
         let runs = 5;
         let mut detections = vec![];
-        let detect = median_ms(runs, || detections = p.detector.detect(&frame, &opts).unwrap());
+        let detect = median_ms(runs, || detections = block_on(p.detector.detect(&frame, &opts)).unwrap());
         let mut landmarks = vec![];
-        let onet = median_ms(runs, || landmarks = p.detect(&frame, &opts, LandmarkSource::Onet).unwrap().1) - detect;
+        let onet =
+            median_ms(runs, || landmarks = block_on(p.detect(&frame, &opts, LandmarkSource::Onet)).unwrap().1) - detect;
         let mut crops = vec![];
         let align = median_ms(runs, || crops = landmarks.iter().map(|l| aligned_crop(&frame, l).unwrap()).collect());
         let mut embeddings = vec![];
-        let embed = median_ms(runs, || embeddings = p.embedder.embed(&crops).unwrap());
+        let embed = median_ms(runs, || embeddings = block_on(p.embedder.embed(&crops)).unwrap());
         let search = median_ms(runs, || {
             for e in &embeddings {
                 std::hint::black_box(gallery.search(e, 5, Metric::Cosine));
@@ -114,7 +121,7 @@ fn main() {
         );
         let whole = DetectOptions { tiles: false, ..opts };
         let mut found = 0;
-        let detect_whole = median_ms(runs, || found = p.detector.detect(&frame, &whole).unwrap().len());
+        let detect_whole = median_ms(runs, || found = block_on(p.detector.detect(&frame, &whole)).unwrap().len());
         println!("    detect on the whole frame only (--no-tiles): {detect_whole:.1} ms, {found} found");
     }
     let query = gallery_query(&gallery);

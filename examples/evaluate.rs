@@ -1,6 +1,6 @@
 //! Development aid: leave-one-out identification and similarity distributions on the shared face crops,
 //! for each landmark source. `cargo run --release --example evaluate`
-use localface::backend::Backend;
+use localface::backend::{block_on, Target};
 use localface::face::detect::Range;
 use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::gallery::dot;
@@ -9,8 +9,14 @@ const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "r
 
 fn main() {
     let read = |f: &str| std::fs::read(format!("models/{f}")).unwrap();
-    let p =
-        Pipeline::new(&read(SHORT_RANGE), Range::Short, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
+    let p = block_on(Pipeline::new(
+        &read(SHORT_RANGE),
+        Range::Short,
+        Some(&read(ONET)),
+        &read(MOBILEFACENET),
+        &Target::Cpu,
+    ))
+    .unwrap();
     let opts = p.detector.default_options();
     for source in [LandmarkSource::Onet, LandmarkSource::BlazeFace] {
         let mut items = vec![];
@@ -32,7 +38,7 @@ fn main() {
         for (pi, path) in files {
             {
                 let frame = localface::frame::load(path.as_ref()).unwrap();
-                let faces = p.faces(&frame, &opts, source).unwrap();
+                let faces = block_on(p.faces(&frame, &opts, source)).unwrap();
                 if faces.len() != 1 {
                     println!("{path}: {} faces", faces.len());
                 }

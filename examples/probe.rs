@@ -1,7 +1,7 @@
 //! Development aid: detects faces in photos and writes annotated PNGs (boxes, landmarks) to look at.
 //! `cargo run --release --example probe -- [--full] OUT_DIR IMAGE...`
 
-use localface::backend::Backend;
+use localface::backend::{block_on, Target};
 use localface::face::detect::Range;
 use localface::face::{LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::{self, Rgb};
@@ -28,7 +28,7 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
     let read = |f: &str| std::fs::read(format!("models/{f}")).unwrap();
     let (det, range) = if full { (read(FULL_RANGE), Range::Full) } else { (read(SHORT_RANGE), Range::Short) };
-    let p = Pipeline::new(&det, range, Some(&read(ONET)), &read(MOBILEFACENET), Backend::Cpu).unwrap();
+    let p = block_on(Pipeline::new(&det, range, Some(&read(ONET)), &read(MOBILEFACENET), &Target::Cpu)).unwrap();
     let opts = p.detector.default_options();
     for path in args {
         let mut img = frame::load(path.as_ref()).unwrap();
@@ -41,9 +41,9 @@ fn main() {
             let map = Affine([c, s, cx - c * half - s * half, -s, c, cy + s * half - c * half]);
             img = warp(&img, map, side as usize, side as usize, Edge::Black);
         }
-        let faces = p.faces(&img, &opts, LandmarkSource::Onet).unwrap();
-        let raw = p.detector.detect(&img, &opts).unwrap();
-        let onet = p.landmarker.as_ref().unwrap().landmarks(&img, &raw).unwrap();
+        let faces = block_on(p.faces(&img, &opts, LandmarkSource::Onet)).unwrap();
+        let raw = block_on(p.detector.detect(&img, &opts)).unwrap();
+        let onet = block_on(p.landmarker.as_ref().unwrap().landmarks(&img, &raw)).unwrap();
         let pairs: Vec<(f32, f32)> = raw
             .iter()
             .zip(&onet)

@@ -8,6 +8,13 @@ step "toolchain"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+step "Vulkan driver for the native GPU tests (lavapipe, a GPU emulated on the CPU)"
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+fi
+
 step "models"
 scripts/fetch-models.sh
 
@@ -30,7 +37,9 @@ cargo build --release --target wasm32-unknown-unknown --lib
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
-wasm-pack test --headless --chrome --release -- --test web --test kernels
+# The WebGPU tests run on Chromium's SwiftShader adapter, slowly: give the run more than the default 20 s.
+export WASM_BINDGEN_TEST_TIMEOUT=600
+wasm-pack test --headless --chrome --release -- --test web --test kernels --test web_gpu
 # The same kernel tests in the relaxed-SIMD build (fused multiply-add), the one browsers pick when they can.
 RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
   wasm-pack test --headless --chrome --release -- --test kernels --target-dir target/relaxed

@@ -10,6 +10,8 @@ pub enum Error {
     Input(String),
     /// Reading or writing a file failed.
     Io(String),
+    /// The GPU backend is unavailable or failed (no adapter, device lost, out of memory).
+    Gpu(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -20,6 +22,7 @@ impl fmt::Display for Error {
             Error::Model(m) => write!(f, "model: {m}"),
             Error::Input(m) => write!(f, "input: {m}"),
             Error::Io(m) => write!(f, "io: {m}"),
+            Error::Gpu(m) => write!(f, "gpu: {m}"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod face;
 pub mod frame;
 pub mod gallery;
+pub mod gpu;
 pub mod model;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

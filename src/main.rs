@@ -1,6 +1,6 @@
 //! The `localface` command-line tool: one JSON object per input image per line on stdout, errors on stderr.
 
-use localface::backend::{Backend, Network};
+use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::{align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -24,7 +24,7 @@ commands:
 
 options:
   --models DIR                 folder of the .tflite models (default: models, or $LOCALFACE_MODELS)
-  --backend cpu|gpu|auto       where the networks run (default: auto)
+  --backend cpu|gpu|auto       where the networks run (default auto: a hardware GPU if there is one, else the CPU)
   --detector short|full        BlazeFace short range (default; faces within 2 m) or full range (group photos)
   --landmarks onet|blazeface   align with O-Net's 5 points (default) or BlazeFace's 4 keypoints
   --no-tiles                   look at the whole image only (faster; misses small faces in large photos)
@@ -57,7 +57,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let mut args = Args {
         command,
         models: std::env::var_os("LOCALFACE_MODELS").map_or_else(|| PathBuf::from("models"), PathBuf::from),
-        backend: Backend::Cpu,
+        backend: Backend::Auto,
         range: Range::Short,
         landmarks: LandmarkSource::Onet,
         tiles: true,
@@ -77,10 +77,11 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
             "--backend" => {
                 args.backend = match value(&mut it, &a)?.as_str() {
-                    "cpu" | "auto" => Backend::Cpu,
+                    "cpu" => Backend::Cpu,
+                    "gpu" => Backend::Gpu,
+                    "auto" => Backend::Auto,
                     // The scalar kernels every other backend is tested against.
                     "reference" => Backend::Reference,
-                    "gpu" => return Err(Error::Input("--backend gpu: this build has no GPU backend yet".into())),
                     other => return Err(usage(format!("--backend takes cpu, gpu or auto, not '{other}'"))),
                 }
             }
@@ -131,11 +132,18 @@ fn read_model(dir: &Path, file: &str) -> Result<Vec<u8>> {
 }
 
 /// Loads the pipeline; O-Net is optional (without it, faces are aligned with BlazeFace's keypoints).
-fn load_pipeline(args: &Args) -> Result<Pipeline> {
+fn load_pipeline(args: &Args, target: &Target) -> Result<Pipeline> {
     let detector = read_model(&args.models, if args.range == Range::Full { FULL_RANGE } else { SHORT_RANGE })?;
     let onet = read_model(&args.models, ONET).ok();
     let embedder = read_model(&args.models, MOBILEFACENET)?;
-    Pipeline::new(&detector, args.range, onet.as_deref(), &embedder, args.backend)
+    block_on(Pipeline::new(&detector, args.range, onet.as_deref(), &embedder, target))
+}
+
+/// Says once, on stderr, that the GPU failed and the work went on on the CPU.
+fn report_fallback(reason: Option<String>, target: &Target) {
+    if let (Target::Gpu(gpu), Some(reason)) = (target, reason) {
+        eprintln!("localface: the GPU ({}) failed: {reason}; the work went on on the CPU", gpu.name);
+    }
 }
 
 fn detect_options(p: &Pipeline, args: &Args) -> DetectOptions {
@@ -189,25 +197,28 @@ fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
 
 fn run(args: Args) -> Result<bool> {
     let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
+    let (target, _) = block_on(Target::resolve(args.backend))?;
     match args.command.as_str() {
         "embed" if args.aligned => {
             need_files(&args, 1)?;
             let graph = Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?;
-            let embedder = Embedder::new(Network::new(graph, args.backend))?;
-            Ok(for_each_file(&args.positional, |f| {
+            let embedder = Embedder::new(block_on(Network::load(graph, &target)))?;
+            let ok = for_each_file(&args.positional, |f| {
                 let crop = align::fit(&frame::load(f)?, align::CROP);
-                let e = embedder.embed(std::slice::from_ref(&crop))?.remove(0);
+                let e = block_on(embedder.embed(std::slice::from_ref(&crop)))?.remove(0);
                 Ok(json!({ "image": f.display().to_string(), "embedding": e }))
-            }))
+            });
+            report_fallback(embedder.net.fallback(), &target);
+            Ok(ok)
         }
         "detect" | "embed" => {
             need_files(&args, 1)?;
-            let p = load_pipeline(&args)?;
+            let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
             let embed = args.command == "embed";
-            Ok(for_each_file(&args.positional, |f| {
+            let ok = for_each_file(&args.positional, |f| {
                 let frame = frame::load(f)?;
-                let faces = p.faces(&frame, &opts, args.landmarks)?;
+                let faces = block_on(p.faces(&frame, &opts, args.landmarks))?;
                 let list: Vec<Value> = faces
                     .iter()
                     .map(|face| {
@@ -229,12 +240,14 @@ fn run(args: Args) -> Result<bool> {
                 }
                 out["faces"] = json!(list);
                 Ok(out)
-            }))
+            });
+            report_fallback(p.fallback(), &target);
+            Ok(ok)
         }
         "enroll" => {
             need_files(&args, 2)?;
             let path = gallery_path(&args)?;
-            let p = load_pipeline(&args)?;
+            let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
             let mut gallery = match path.exists() {
                 true => Gallery::load(path)?,
@@ -242,7 +255,7 @@ fn run(args: Args) -> Result<bool> {
             };
             let name = args.positional[0].clone();
             let ok = for_each_file(&args.positional[1..], |f| {
-                let faces = p.faces(&frame::load(f)?, &opts, args.landmarks)?;
+                let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
                 if faces.len() > 1 {
                     return Err(Error::Input(format!("{} faces: enroll needs a photo of one person", faces.len())));
                 }
@@ -253,15 +266,16 @@ fn run(args: Args) -> Result<bool> {
             if gallery.count(&name) > 0 {
                 gallery.save(path)?;
             }
+            report_fallback(p.fallback(), &target);
             Ok(ok)
         }
         "identify" => {
             need_files(&args, 1)?;
             let gallery = Gallery::load(gallery_path(&args)?)?;
-            let p = load_pipeline(&args)?;
+            let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
-            Ok(for_each_file(&args.positional, |f| {
-                let faces = p.faces(&frame::load(f)?, &opts, args.landmarks)?;
+            let ok = for_each_file(&args.positional, |f| {
+                let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
                 let list: Vec<Value> = faces
                     .iter()
                     .map(|face| {
@@ -283,20 +297,23 @@ fn run(args: Args) -> Result<bool> {
                     })
                     .collect();
                 Ok(json!({ "image": f.display().to_string(), "faces": list }))
-            }))
+            });
+            report_fallback(p.fallback(), &target);
+            Ok(ok)
         }
         "verify" => {
             if args.positional.len() != 2 {
                 return Err(usage("verify takes two images"));
             }
-            let p = load_pipeline(&args)?;
+            let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
             let embed = |f: &str| -> Result<Face> {
                 let path = Path::new(f);
                 let frame: Rgb = frame::load(path).map_err(|e| Error::Input(format!("{f}: {e}")))?;
-                main_face(p.faces(&frame, &opts, args.landmarks)?, path)
+                main_face(block_on(p.faces(&frame, &opts, args.landmarks))?, path)
             };
             let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);
+            report_fallback(p.fallback(), &target);
             let score = args.metric.score(&a.embedding, &b.embedding);
             let key = if args.metric == Metric::Cosine { "similarity" } else { "distance" };
             println!(

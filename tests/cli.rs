@@ -7,10 +7,14 @@ use common::*;
 use std::process::{Command, Output};
 
 fn localface(args: &[&str]) -> Output {
+    localface_on("cpu", args)
+}
+
+fn localface_on(backend: &str, args: &[&str]) -> Output {
     let models = models_dir();
     Command::new(env!("CARGO_BIN_EXE_localface"))
         .args(args)
-        .args(["--models", models.to_str().unwrap(), "--backend", "cpu"])
+        .args(["--models", models.to_str().unwrap(), "--backend", backend])
         .output()
         .unwrap()
 }
@@ -153,4 +157,29 @@ fn enroll_identify_verify_through_a_gallery_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gallery"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_gpu_backend_gives_the_cpu_answers() {
+    if !have_faces() {
+        return;
+    }
+    let (crop, photo) = (path("amy/amy1.png"), path("group/bbt4.jpg"));
+    for args in [vec!["embed", "--aligned", &crop], vec!["embed", "--no-tiles", &photo]] {
+        let (gpu, cpu) = (localface_on("gpu", &args), localface(&args));
+        assert!(gpu.status.success(), "{}", String::from_utf8_lossy(&gpu.stderr));
+        // A GPU failure would be reported on stderr and answered by the CPU: there must be none.
+        assert!(!String::from_utf8_lossy(&gpu.stderr).contains("failed"), "{}", String::from_utf8_lossy(&gpu.stderr));
+        let (g, c) = (json_lines(&gpu), json_lines(&cpu));
+        let vectors = |v: &serde_json::Value| match v["faces"].as_array() {
+            Some(faces) => faces.iter().map(embedding).collect::<Vec<_>>(),
+            None => vec![embedding(v)],
+        };
+        let (g, c) = (vectors(&g[0]), vectors(&c[0]));
+        assert_eq!(g.len(), c.len(), "{args:?}: faces");
+        assert!(!g.is_empty());
+        for (a, b) in g.iter().zip(&c) {
+            assert!(cosine(a, b) >= 0.9999, "{args:?}: cosine {}", cosine(a, b));
+        }
+    }
 }

@@ -5,82 +5,21 @@
 
 mod common;
 
+use common::references::cases;
 use common::*;
-use localface::backend::{Backend, Network};
+use localface::backend::{Network, Target};
 use localface::model::{Graph, Tensor};
-use serde::Deserialize;
-use std::path::PathBuf;
-
-#[derive(Deserialize)]
-struct Manifest {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    model: String,
-    name: String,
-    inputs: Vec<Array>,
-    /// From TFLite's reference kernels.
-    outputs: Vec<Array>,
-    /// From the interpreter's default path (XNNPACK).
-    outputs_default: Vec<Array>,
-}
-
-#[derive(Deserialize)]
-struct Array {
-    file: String,
-    shape: Vec<usize>,
-}
-
-fn references_dir() -> PathBuf {
-    std::env::var_os("LOCALFACE_REFERENCES").map_or_else(|| root().join("target/references"), PathBuf::from)
-}
-
-/// A reference case: its name, inputs, the reference kernels' outputs and the default path's outputs.
-struct Loaded {
-    name: String,
-    inputs: Vec<Tensor>,
-    reference: Vec<Tensor>,
-    default: Vec<Tensor>,
-}
-
-/// The reference cases of a model; None (skip) where the shared photos they are made from are absent.
-fn cases(model: &str) -> Option<Vec<Loaded>> {
-    if !have_faces() {
-        return None;
-    }
-    let dir = references_dir();
-    let manifest = std::fs::read(dir.join("manifest.json"))
-        .unwrap_or_else(|e| panic!("no references in {} ({e}): run scripts/make-references.sh", dir.display()));
-    let manifest: Manifest = serde_json::from_slice(&manifest).unwrap();
-    let load =
-        |arrays: &[Array]| arrays.iter().map(|a| read_f32(&dir.join(&a.file), a.shape.clone())).collect::<Vec<_>>();
-    let found: Vec<_> = manifest
-        .cases
-        .into_iter()
-        .filter(|c| c.model == model)
-        .map(|c| Loaded {
-            inputs: load(&c.inputs),
-            reference: load(&c.outputs),
-            default: load(&c.outputs_default),
-            name: c.name,
-        })
-        .collect();
-    assert!(!found.is_empty(), "no reference cases for {model}");
-    Some(found)
-}
 
 /// Runs every reference case of a model and checks each raw output: against the reference kernels within
 /// `tolerance`, and against the default (XNNPACK) path within 1e-5 of the output's largest magnitude, since
 /// the delegate's own rounding grows with the values (BlazeFace's raw boxes reach thousands).
 /// Returns the worst differences per output: (reference, default).
-fn compare_raw(model: &str, tolerance: f32, backend: Backend) -> (Vec<f32>, Vec<f32>) {
+fn compare_raw(model: &str, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f32>) {
     let graph = graph(model);
-    let net = Network::new(graph.clone(), backend);
+    let net = Network::new(graph.clone(), &backend);
     let mut worst = (vec![0.0f32; graph.outputs.len()], vec![0.0f32; graph.outputs.len()]);
     for case in cases(model).into_iter().flatten() {
-        let got = net.run(&case.inputs).unwrap();
+        let got = net.run_cpu(&case.inputs).unwrap();
         assert_eq!(got.len(), case.reference.len());
         for (k, g) in got.iter().enumerate() {
             let (r, e) = (&case.reference[k], &case.default[k]);
@@ -108,8 +47,16 @@ fn compare_raw(model: &str, tolerance: f32, backend: Backend) -> (Vec<f32>, Vec<
     worst
 }
 
+fn kernels(t: &Target) -> &'static str {
+    if matches!(t, Target::Reference) {
+        "reference"
+    } else {
+        "cpu"
+    }
+}
+
 /// Both CPU backends: the scalar reference kernels and the SIMD kernels.
-const BACKENDS: [Backend; 2] = [Backend::Reference, Backend::Cpu];
+const BACKENDS: [Target; 2] = [Target::Reference, Target::Cpu];
 
 #[test]
 fn mobilefacenet_matches_reference_interpreter() {
@@ -118,8 +65,8 @@ fn mobilefacenet_matches_reference_interpreter() {
     }
 }
 
-fn mobilefacenet_on(backend: Backend) {
-    let net = Network::new(graph("MobileFaceNet.tflite"), backend);
+fn mobilefacenet_on(backend: Target) {
+    let net = Network::new(graph("MobileFaceNet.tflite"), &backend);
     let (mut worst_cos, mut worst_abs, mut faces) = (1.0f64, 0.0f32, 0);
     let mut check = |got: &[f32], expected: &[f32], what: &str| {
         let (g, e) = (l2_normalized(got), l2_normalized(expected));
@@ -133,7 +80,7 @@ fn mobilefacenet_on(backend: Backend) {
     for case in cases {
         let (inputs, expected) = (&case.inputs, &case.reference[0]);
         // At the file's batch of 2, as the interpreter ran it.
-        let got = net.run(inputs).unwrap();
+        let got = net.run_cpu(inputs).unwrap();
         let dim = expected.shape[1];
         for (row, (g, e)) in got[0].data.chunks(dim).zip(expected.data.chunks(dim)).enumerate() {
             check(g, e, &format!("{} face {row}", case.name));
@@ -152,34 +99,34 @@ fn mobilefacenet_on(backend: Backend) {
         let per_face = inputs[0].data.len() / inputs[0].shape[0];
         for (row, x) in inputs[0].data.chunks(per_face).enumerate() {
             let single = Tensor::new(vec![1, 112, 112, 3], x.to_vec()).unwrap();
-            let got = net.run(&[single]).unwrap();
+            let got = net.run_cpu(&[single]).unwrap();
             check(&got[0].data, &expected.data[row * dim..][..dim], &format!("{} face {row} at batch 1", case.name));
         }
     }
-    println!("MobileFaceNet on {backend:?}: {faces} faces; vs reference kernels: worst cosine {worst_cos:.8}, worst max abs difference {worst_abs:.2e}; vs default path: worst cosine {:.8}, worst max abs difference {:.2e}", worst_default.0, worst_default.1);
+    println!("MobileFaceNet on {}: {faces} faces; vs reference kernels: worst cosine {worst_cos:.8}, worst max abs difference {worst_abs:.2e}; vs default path: worst cosine {:.8}, worst max abs difference {:.2e}", net.active(), worst_default.0, worst_default.1);
 }
 
 #[test]
 fn blazeface_short_range_matches_reference_interpreter() {
     for backend in BACKENDS {
-        let worst = compare_raw("face_detection_short_range.tflite", 1e-3, backend);
-        println!("BlazeFace short range on {backend:?}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+        let worst = compare_raw("face_detection_short_range.tflite", 1e-3, backend.clone());
+        println!("BlazeFace short range on {}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", kernels(&backend), worst.0, worst.1);
     }
 }
 
 #[test]
 fn blazeface_full_range_matches_reference_interpreter() {
     for backend in BACKENDS {
-        let worst = compare_raw("face_detection_full_range.tflite", 1e-3, backend);
-        println!("BlazeFace full range on {backend:?}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+        let worst = compare_raw("face_detection_full_range.tflite", 1e-3, backend.clone());
+        println!("BlazeFace full range on {}: worst max abs difference per output (regressors, scores), vs reference kernels {:?}, vs default path {:?}", kernels(&backend), worst.0, worst.1);
     }
 }
 
 #[test]
 fn onet_matches_reference_interpreter() {
     for backend in BACKENDS {
-        let worst = compare_raw("onet.tflite", 1e-4, backend);
-        println!("O-Net on {backend:?}: worst max abs difference per output (prob, box, landmarks), vs reference kernels {:?}, vs default path {:?}", worst.0, worst.1);
+        let worst = compare_raw("onet.tflite", 1e-4, backend.clone());
+        println!("O-Net on {}: worst max abs difference per output (prob, box, landmarks), vs reference kernels {:?}, vs default path {:?}", kernels(&backend), worst.0, worst.1);
     }
 }
 

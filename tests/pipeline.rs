@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use localface::backend::Backend;
+use localface::backend::{block_on, Target};
 use localface::face::align::{warp, Affine, Edge};
 use localface::face::detect::Range;
 use localface::face::{Face, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -18,13 +18,13 @@ const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "r
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
     P.get_or_init(|| {
-        Pipeline::new(
+        block_on(Pipeline::new(
             &model_bytes(SHORT_RANGE),
             Range::Short,
             Some(&model_bytes(ONET)),
             &model_bytes(MOBILEFACENET),
-            Backend::Cpu,
-        )
+            &Target::Cpu,
+        ))
         .unwrap()
     })
 }
@@ -35,7 +35,7 @@ fn load(rel: &str) -> Rgb {
 
 fn faces(frame: &Rgb) -> Vec<Face> {
     let p = pipeline();
-    p.faces(frame, &p.detector.default_options(), LandmarkSource::Onet).unwrap()
+    block_on(p.faces(frame, &p.detector.default_options(), LandmarkSource::Onet)).unwrap()
 }
 
 /// The largest face of a photo.
@@ -197,7 +197,7 @@ fn group_photos_give_every_visible_face_and_no_false_ones() {
     let p = pipeline();
     for (name, count) in expected {
         let frame = load(&format!("group/{name}.jpg"));
-        let (found, _) = p.detect(&frame, &p.detector.default_options(), LandmarkSource::Onet).unwrap();
+        let (found, _) = block_on(p.detect(&frame, &p.detector.default_options(), LandmarkSource::Onet)).unwrap();
         println!("{name}: {} faces (counted {count})", found.len());
         assert_eq!(found.len(), count, "{name}");
         for d in &found {

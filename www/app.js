@@ -48,7 +48,9 @@ async function load() {
     // ?simd=plain forces the plain SIMD build (for comparing it with the relaxed-SIMD one).
     const initOptions = { noRelaxedSimd: params.get('simd') === 'plain' };
     await init(initOptions);
-    recognizer = await RecognizerWorker.create({ onProgress: progress }, initOptions);
+    // ?backend=gpu|cpu overrides the automatic choice (a hardware GPU if there is one, else the CPU).
+    const backend = params.get('backend') || 'auto';
+    recognizer = await RecognizerWorker.create({ backend, onProgress: progress }, initOptions);
     state.wasmMemoryBytes = () => recognizer.memoryBytes();
   } catch (e) {
     state.error = String(e.message || e);
@@ -57,15 +59,26 @@ async function load() {
   }
   $('progress').hidden = true;
   state.ready = true;
-  state.backend = recognizer.backend;
   state.kernels = recognizer.kernels;
-  $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
-  if (recognizer.backend !== 'gpu' && !(await gpuAvailable())) {
-    say('WebGPU is not available in this browser: recognition runs on the CPU (WebAssembly SIMD).', 'warn');
+  showBackend();
+  if (recognizer.backend !== 'gpu') {
+    const why = (await gpuAvailable())
+      ? `WebGPU could not be used (${recognizer.fallbackReason ?? 'unknown reason'})`
+      : 'WebGPU is not available in this browser';
+    say(why + ': recognition runs on the CPU (WebAssembly SIMD).', 'warn');
   }
   for (const id of ['start', 'capture', 'export']) $(id).disabled = false;
   await refreshPeople();
   if (params.get('camera') === 'on') startCamera();
+}
+
+/** Shows where the networks run; says so once if the GPU failed and the CPU took over. */
+function showBackend() {
+  if (state.backend === 'gpu' && recognizer.backend === 'cpu') {
+    say(`The GPU failed (${recognizer.fallbackReason}): recognition goes on on the CPU.`, 'warn', 0);
+  }
+  state.backend = recognizer.backend;
+  $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
 }
 
 async function startCamera() {
@@ -127,6 +140,7 @@ async function loop() {
       say('Recognition failed: ' + e.message, 'error');
       continue;
     }
+    if (recognizer.backend !== state.backend) showBackend();
     state.frames += 1;
     state.faces = faces;
     if (state.firstRecognizedMs === null && faces.some((f) => f.name)) state.firstRecognizedMs = performance.now();

@@ -8,7 +8,7 @@ self.onmessage = async ({ data }) => {
       await init();
       model = new TfliteModel(data.load);
     } else {
-      model.run(data.data, data.shape);
+      await model.run(data.data, data.shape);
     }
     self.postMessage({ id: data.id });
   } catch (e) {

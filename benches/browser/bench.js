@@ -55,14 +55,14 @@ async function profile() {
   for (const [name, m] of Object.entries(MODELS)) {
     const model = new TfliteModel(await bytes('/models/' + m.file));
     const x = input(m.shape.reduce((a, b) => a * b, 1), 7);
-    const perCall = () => {
+    const perCall = async () => {
       const t = performance.now();
-      for (let i = 0; i < RUNS; i++) model.run(x, m.shape);
+      for (let i = 0; i < RUNS; i++) await model.run(x, m.shape);
       return ((performance.now() - t) / RUNS).toFixed(2);
     };
-    const first = perCall();
+    const first = await perCall();
     const perOp = model.profile(x, m.shape, RUNS);
-    log(`${name}: ${first} then ${perCall()} ms per call; per op: ` +
+    log(`${name}: ${first} then ${await perCall()} ms per call; per op: ` +
       Object.entries(perOp).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '));
   }
   window.benchResults = { profile: document.getElementById('log').textContent };

@@ -66,7 +66,7 @@ pub struct DetectOptions {
 }
 
 pub struct Detector {
-    net: Network,
+    pub net: Network,
     pub range: Range,
     size: usize,
     anchors: Vec<Anchor>,
@@ -121,7 +121,7 @@ impl Detector {
     /// Each view's detections are merged as MediaPipe does (weighted non-max suppression); across views,
     /// a face keeps its best-scoring detection. (Averaging across views would blend a face seen sharp in a
     /// tile with a blurred guess from the whole frame.)
-    pub fn detect(&self, frame: &Rgb, options: &DetectOptions) -> Result<Vec<Detection>> {
+    pub async fn detect(&self, frame: &Rgb, options: &DetectOptions) -> Result<Vec<Detection>> {
         let views = self.views(frame, options.tiles);
         let (inputs, views): (Vec<Rgb>, Vec<View>) = views.into_iter().unzip();
         let mut data = Vec::with_capacity(inputs.len() * self.size * self.size * 3);
@@ -129,7 +129,7 @@ impl Detector {
             data.extend(input.data.iter().map(|&v| v as f32 / 127.5 - 1.0));
         }
         let batch = Tensor::new(vec![inputs.len(), self.size, self.size, 3], data)?;
-        let out = self.net.run(&[batch])?;
+        let out = self.net.run(&[batch]).await?;
         let (boxes, scores) = (&out[0].data, &out[1].data);
         let n = self.anchors.len();
         let mut per_view = Vec::new();

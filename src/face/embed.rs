@@ -51,11 +51,11 @@ impl Embedder {
     }
 
     /// Embeds aligned crops in one batch; each result is L2-normalised.
-    pub fn embed(&self, crops: &[Rgb]) -> Result<Vec<Vec<f32>>> {
+    pub async fn embed(&self, crops: &[Rgb]) -> Result<Vec<Vec<f32>>> {
         if crops.is_empty() {
             return Ok(vec![]);
         }
-        let out = self.net.run(&[batch(crops)?])?;
+        let out = self.net.run(&[batch(crops)?]).await?;
         let mut rows: Vec<Vec<f32>> = out[0].data.chunks_exact(self.dim).map(<[f32]>::to_vec).collect();
         rows.iter_mut().for_each(|r| l2_normalize(r));
         Ok(rows)

@@ -20,7 +20,7 @@ pub const CROP_SCALE: f32 = 1.0;
 pub type Five = [[f32; 2]; 5];
 
 pub struct Landmarker {
-    net: Network,
+    pub net: Network,
 }
 
 impl Landmarker {
@@ -35,7 +35,7 @@ impl Landmarker {
     }
 
     /// Five landmarks per detection and O-Net's probability that the crop is a face; one batch.
-    pub fn landmarks(&self, frame: &Rgb, detections: &[Detection]) -> Result<Vec<(Five, f32)>> {
+    pub async fn landmarks(&self, frame: &Rgb, detections: &[Detection]) -> Result<Vec<(Five, f32)>> {
         if detections.is_empty() {
             return Ok(vec![]);
         }
@@ -51,7 +51,7 @@ impl Landmarker {
                 }
             }
         }
-        let out = self.net.run(&[Tensor::new(vec![detections.len(), SIDE, SIDE, 3], data)?])?;
+        let out = self.net.run(&[Tensor::new(vec![detections.len(), SIDE, SIDE, 3], data)?]).await?;
         let (probs, points) = (&out[0].data, &out[2].data);
         Ok(maps
             .iter()

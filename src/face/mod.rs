@@ -5,7 +5,7 @@ pub mod detect;
 pub mod embed;
 pub mod landmarks;
 
-use crate::backend::{Backend, Network};
+use crate::backend::{Network, Target};
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
 use crate::model::Graph;
@@ -70,26 +70,27 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Builds the pipeline from model bytes (detector of the given range, optional O-Net, embedder).
-    pub fn new(
+    pub async fn new(
         detector: &[u8],
         range: Range,
         onet: Option<&[u8]>,
         embedder: &[u8],
-        backend: Backend,
+        target: &Target,
     ) -> Result<Pipeline> {
-        let load = |bytes: &[u8]| Graph::from_tflite(bytes).map(|g| Network::new(g, backend));
-        Ok(Pipeline {
-            detector: Detector::new(load(detector)?, range)?,
-            landmarker: onet.map(|b| load(b).and_then(Landmarker::new)).transpose()?,
-            embedder: Embedder::new(load(embedder)?)?,
-        })
+        let detector = Detector::new(Network::load(Graph::from_tflite(detector)?, target).await, range)?;
+        let landmarker = match onet {
+            Some(bytes) => Some(Landmarker::new(Network::load(Graph::from_tflite(bytes)?, target).await)?),
+            None => None,
+        };
+        let embedder = Embedder::new(Network::load(Graph::from_tflite(embedder)?, target).await)?;
+        Ok(Pipeline { detector, landmarker, embedder })
     }
 
     /// Faces of a frame, by descending detection score, each aligned and embedded (all in one batch).
-    pub fn faces(&self, frame: &Rgb, options: &DetectOptions, source: LandmarkSource) -> Result<Vec<Face>> {
-        let (detections, landmarks) = self.detect(frame, options, source)?;
+    pub async fn faces(&self, frame: &Rgb, options: &DetectOptions, source: LandmarkSource) -> Result<Vec<Face>> {
+        let (detections, landmarks) = self.detect(frame, options, source).await?;
         let crops = landmarks.iter().map(|l| aligned_crop(frame, l)).collect::<Result<Vec<_>>>()?;
-        let embeddings = self.embedder.embed(&crops)?;
+        let embeddings = self.embedder.embed(&crops).await?;
         Ok(detections
             .into_iter()
             .zip(landmarks)
@@ -102,18 +103,18 @@ impl Pipeline {
     ///
     /// When O-Net is loaded it also confirms weak detections, as in MTCNN's last stage: a detection scoring
     /// below `CONFIRM_BELOW` is kept only if O-Net calls its crop a face.
-    pub fn detect(
+    pub async fn detect(
         &self,
         frame: &Rgb,
         options: &DetectOptions,
         source: LandmarkSource,
     ) -> Result<(Vec<Detection>, Vec<Landmarks>)> {
-        let detections = self.detector.detect(frame, options)?;
+        let detections = self.detector.detect(frame, options).await?;
         let Some(onet) = &self.landmarker else {
             let four = detections.iter().map(|d| Landmarks::Four(blazeface_four(d))).collect();
             return Ok((detections, four));
         };
-        let onet_out = onet.landmarks(frame, &detections)?;
+        let onet_out = onet.landmarks(frame, &detections).await?;
         let confirmed =
             detections.into_iter().zip(onet_out).filter(|(d, (_, p))| d.score >= CONFIRM_BELOW || *p >= ONET_CONFIRMS);
         Ok(confirmed
@@ -125,6 +126,32 @@ impl Pipeline {
                 (d, points)
             })
             .unzip())
+    }
+}
+
+impl Pipeline {
+    /// Where the networks run now: "gpu" when all three do, else "cpu" (or "reference").
+    pub fn backend(&self) -> &'static str {
+        let mut nets = vec![&self.detector.net, &self.embedder.net];
+        if let Some(l) = &self.landmarker {
+            nets.push(&l.net);
+        }
+        if nets.iter().all(|n| n.active() == "gpu") {
+            "gpu"
+        } else if nets.iter().any(|n| n.active() == "reference") {
+            "reference"
+        } else {
+            "cpu"
+        }
+    }
+
+    /// Why a network left (or never reached) the GPU, if one did.
+    pub fn fallback(&self) -> Option<String> {
+        let mut nets = vec![&self.detector.net, &self.embedder.net];
+        if let Some(l) = &self.landmarker {
+            nets.push(&l.net);
+        }
+        nets.iter().find_map(|n| n.fallback())
     }
 }
 

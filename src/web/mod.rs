@@ -2,7 +2,7 @@
 //! objects; every error is a JS exception with a message. Pixels, downloads and IndexedDB go through the
 //! small JS glue in `js/glue.js`.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Network, Target};
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::{Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::frame::Rgb;
@@ -89,8 +89,9 @@ impl Settings {
             }
         };
         let backend = match pick(o.backend.as_deref(), "auto", "backend", &["auto", "cpu", "gpu"])?.as_str() {
-            "gpu" => return Err(message("backend 'gpu': this build has no WebGPU backend yet; use 'cpu' or 'auto'")),
-            _ => Backend::Cpu,
+            "gpu" => Backend::Gpu,
+            "cpu" => Backend::Cpu,
+            _ => Backend::Auto,
         };
         let range = match pick(o.detector.as_deref(), "short", "detector", &["short", "full"])?.as_str() {
             "full" => Range::Full,
@@ -215,7 +216,8 @@ pub struct Recognizer {
     landmarks: LandmarkSource,
     metric: Metric,
     threshold: f32,
-    backend: &'static str,
+    /// Why `auto` found no GPU to use.
+    no_gpu: Option<String>,
     store: Shared,
 }
 
@@ -256,7 +258,8 @@ impl Recognizer {
         HOOK.call_once(|| {
             std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("localface: {info}").into())))
         });
-        let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, s.backend).map_err(js_error)?;
+        let (target, no_gpu) = Target::resolve(s.backend).await.map_err(js_error)?;
+        let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
         let gallery = match &s.gallery {
             Some(key) => match load_gallery(DATABASE, key).await? {
                 v if v.is_null() || v.is_undefined() => gallery::Gallery::new(pipeline.embedder.dim),
@@ -273,15 +276,23 @@ impl Recognizer {
             landmarks: s.landmarks,
             metric: s.metric,
             threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
-            backend: "cpu",
+            no_gpu,
             store: Rc::new(RefCell::new(Store { gallery, key: s.gallery, saving: false })),
         })
     }
 
-    /// Where the networks run: "cpu" (WebAssembly SIMD) or "gpu" (WebGPU).
+    /// Where the networks run now: "gpu" (WebGPU) or "cpu" (WebAssembly SIMD). It turns from "gpu" to "cpu"
+    /// for good when the GPU fails (see `fallbackReason`).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.backend.to_string()
+        self.pipeline.backend().to_string()
+    }
+
+    /// Why the recognizer runs on the CPU although it asked for the GPU (no WebGPU, no adapter, a lost
+    /// device...), or null.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.pipeline.fallback().or_else(|| self.no_gpu.clone())
     }
 
     /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd".
@@ -302,15 +313,16 @@ impl Recognizer {
         js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
     }
 
-    fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
+    async fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
         let frame = frame_of(source)?;
-        self.pipeline.faces(&frame, &self.options, self.landmarks).map_err(js_error)
+        self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)
     }
 
     /// Faces with box, score and landmarks, by descending score.
-    pub fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
         let frame = frame_of(&source)?;
-        let (detections, landmarks) = self.pipeline.detect(&frame, &self.options, self.landmarks).map_err(js_error)?;
+        let (detections, landmarks) =
+            self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
         let faces: Vec<FaceJs> = detections
             .into_iter()
             .zip(landmarks)
@@ -320,8 +332,8 @@ impl Recognizer {
     }
 
     /// Faces with the name of the enrolled person each is (or null) and the similarity.
-    pub fn identify(&self, source: JsValue) -> Result<JsValue, JsValue> {
-        let faces = self.faces(&source)?;
+    pub async fn identify(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let faces = self.faces(&source).await?;
         let store = self.store.borrow();
         let out: Vec<FaceJs> = faces
             .iter()
@@ -337,7 +349,7 @@ impl Recognizer {
 
     /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
-        let faces = self.faces(&source)?;
+        let faces = self.faces(&source).await?;
         let face = match faces.len() {
             1 => &faces[0],
             0 => return Err(message("no face found: enroll needs a picture of one face")),
@@ -357,17 +369,8 @@ impl Recognizer {
     }
 
     /// Whether the main (largest) faces of two images are the same person.
-    pub fn verify(&self, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
-        let main = |source: &JsValue| -> Result<Face, JsValue> {
-            let faces = self.faces(source)?;
-            faces
-                .into_iter()
-                .max_by(|x, y| {
-                    (x.detection.bbox[2] * x.detection.bbox[3]).total_cmp(&(y.detection.bbox[2] * y.detection.bbox[3]))
-                })
-                .ok_or_else(|| message("no face found in one of the images"))
-        };
-        let (fa, fb) = (main(&a)?, main(&b)?);
+    pub async fn verify(&self, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        let (fa, fb) = (self.main_face(&a).await?, self.main_face(&b).await?);
         let similarity = self.metric.score(&fa.embedding, &fb.embedding);
         #[derive(Serialize)]
         struct Verdict {
@@ -376,6 +379,17 @@ impl Recognizer {
             threshold: f32,
         }
         to_js(&Verdict { similarity, same: self.metric.accepts(similarity, self.threshold), threshold: self.threshold })
+    }
+
+    /// The largest face of an image.
+    async fn main_face(&self, source: &JsValue) -> Result<Face, JsValue> {
+        let faces = self.faces(source).await?;
+        faces
+            .into_iter()
+            .max_by(|x, y| {
+                (x.detection.bbox[2] * x.detection.bbox[3]).total_cmp(&(y.detection.bbox[2] * y.detection.bbox[3]))
+            })
+            .ok_or_else(|| message("no face found in one of the images"))
     }
 
     /// The enrolled people, stored in IndexedDB.
@@ -449,21 +463,39 @@ impl Gallery {
 /// that bring their own models.
 #[wasm_bindgen]
 pub struct TfliteModel {
-    net: crate::backend::Network,
+    net: Network,
 }
 
 #[wasm_bindgen]
 impl TfliteModel {
-    /// `kernels`: "simd" (default) or "reference" (the scalar kernels).
+    /// A model on the CPU. `kernels`: "simd" (default) or "reference" (the scalar kernels).
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8], kernels: Option<String>) -> Result<TfliteModel, JsValue> {
-        let backend = match kernels.as_deref().unwrap_or("simd") {
-            "simd" => Backend::Cpu,
-            "reference" => Backend::Reference,
+        let target = match kernels.as_deref().unwrap_or("simd") {
+            "simd" => Target::Cpu,
+            "reference" => Target::Reference,
             other => return Err(message(format!("kernels '{other}': use 'simd' or 'reference'"))),
         };
         let graph = crate::model::Graph::from_tflite(bytes).map_err(js_error)?;
-        Ok(TfliteModel { net: crate::backend::Network::new(graph, backend) })
+        Ok(TfliteModel { net: Network::new(graph, &target) })
+    }
+
+    /// A model on the GPU (WebGPU): an error where there is none.
+    #[wasm_bindgen(js_name = onGpu)]
+    pub async fn on_gpu(bytes: Vec<u8>) -> Result<TfliteModel, JsValue> {
+        let graph = crate::model::Graph::from_tflite(&bytes).map_err(js_error)?;
+        let (target, _) = Target::resolve(Backend::Gpu).await.map_err(js_error)?;
+        let net = Network::load(graph, &target).await;
+        match net.fallback() {
+            Some(reason) => Err(message(format!("the model cannot run on the GPU: {reason}"))),
+            None => Ok(TfliteModel { net }),
+        }
+    }
+
+    /// Where runs go: "gpu", "cpu" or "reference".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.net.active().to_string()
     }
 
     /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.
@@ -481,9 +513,9 @@ impl TfliteModel {
     }
 
     /// Runs the model on one input of `shape` (any batch); returns each output's values.
-    pub fn run(&self, input: Vec<f32>, shape: Vec<u32>) -> Result<js_sys::Array, JsValue> {
+    pub async fn run(&self, input: Vec<f32>, shape: Vec<u32>) -> Result<js_sys::Array, JsValue> {
         let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
-        let outputs = self.net.run(&[tensor]).map_err(js_error)?;
+        let outputs = self.net.run(&[tensor]).await.map_err(js_error)?;
         Ok(outputs.iter().map(|t| js_sys::Float32Array::from(&t.data[..])).collect())
     }
 }

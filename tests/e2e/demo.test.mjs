@@ -122,3 +122,34 @@ test('a missing camera is explained', { timeout: 300000 }, async () => {
     assert.match(await page.evaluate(() => window.localface.error), /No camera/);
   });
 });
+
+test('the demo says why it runs on the CPU, and recognises on WebGPU when asked to', { timeout: 600000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const personA = video('person-a-gpu', 30, ['emotions-a/a1.jpg:150', 'emotions-a/a5.jpg']);
+  // Headless Chromium's only adapter is SwiftShader (emulated): the automatic choice keeps to the CPU, and says so.
+  await withBrowser({ camera: personA }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await until(page, () => window.localface.ready);
+    assert.equal(await page.evaluate(() => window.localface.backend), 'cpu');
+    assert.match(await page.textContent('#messages'), /software GPU/);
+  });
+  // ?backend=gpu: the networks run on WebGPU; a person enrolled from the camera is recognised.
+  await withBrowser({ camera: personA }, async (context) => {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url + '/?camera=on&backend=gpu');
+    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error, undefined, 300000);
+    assert.equal(await page.evaluate(() => window.localface.backend), 'gpu');
+    assert.equal(await page.textContent('#backend'), 'WebGPU');
+    await page.fill('#name', 'Ada');
+    await page.click('#capture');
+    await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3, undefined, 300000);
+    const seen = await facesOver(page, 20);
+    const ada = seen.filter((faces) => faces.length === 1 && faces[0].name === 'Ada');
+    assert.ok(ada.length >= 16, `Ada recognised in ${ada.length} of ${seen.length} frames on WebGPU`);
+    assert.equal(await page.evaluate(() => window.localface.backend), 'gpu', 'no fallback to the CPU');
+    assert.deepEqual(errors, []);
+  });
+});

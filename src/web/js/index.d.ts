@@ -73,22 +73,27 @@ export class Recognizer {
   private constructor();
   static create(options?: RecognizerOptions): Promise<Recognizer>;
   free(): void;
+  /** Where the networks run now; turns from 'gpu' to 'cpu' for good if the GPU fails. */
   readonly backend: 'cpu' | 'gpu';
+  /** Why it runs on the CPU although the GPU was asked for (no WebGPU, no adapter, device lost), or null. */
+  readonly fallbackReason: string | null;
   /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
   readonly kernels: string;
   readonly threshold: number;
   readonly gallery: Gallery;
-  detect(source: FrameSource): Face[];
-  identify(source: FrameSource): IdentifiedFace[];
+  detect(source: FrameSource): Promise<Face[]>;
+  identify(source: FrameSource): Promise<IdentifiedFace[]>;
   enroll(name: string, source: FrameSource): Promise<Enrolled>;
-  verify(a: FrameSource, b: FrameSource): Verdict;
+  verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
   memoryBytes(): number;
 }
 
 /** The same API in a Web Worker: every call is asynchronous, frames are transferred. */
 export class RecognizerWorker {
   static create(options?: RecognizerOptions, initOptions?: InitOptions): Promise<RecognizerWorker>;
+  /** As of the last answered call. */
   readonly backend: 'cpu' | 'gpu';
+  readonly fallbackReason: string | null;
   readonly kernels: string;
   readonly threshold: number;
   /** How many times a crashed worker was replaced. */
@@ -111,9 +116,14 @@ export class RecognizerWorker {
 
 /** Any .tflite model this package can read, run directly on float32 NHWC input. */
 export class TfliteModel {
-  /** kernels: 'simd' (default) or 'reference' (the scalar kernels). */
+  /** On the CPU. kernels: 'simd' (default) or 'reference' (the scalar kernels). */
   constructor(bytes: Uint8Array, kernels?: 'simd' | 'reference');
+  /** On the GPU (WebGPU); rejects where there is none. */
+  static onGpu(bytes: Uint8Array): Promise<TfliteModel>;
+  readonly backend: 'gpu' | 'cpu' | 'reference';
   free(): void;
   /** Runs the model on one input of `shape` (any batch); returns each output's values. */
-  run(input: Float32Array, shape: number[]): Float32Array[];
+  run(input: Float32Array, shape: number[]): Promise<Float32Array[]>;
+  /** Milliseconds per op type (CPU kernels), averaged over `runs` runs. */
+  profile(input: Float32Array, shape: number[], runs: number): Record<string, number>;
 }

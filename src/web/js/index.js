@@ -3,7 +3,7 @@
 //   import init, { Recognizer } from 'localface';
 //   await init();
 //   const recognizer = await Recognizer.create({ onProgress: p => console.log(p) });
-//   const faces = recognizer.identify(videoElement);
+//   const faces = await recognizer.identify(videoElement);
 //
 // `init` loads the WebAssembly module: the relaxed-SIMD build where the browser has relaxed SIMD (fused
 // multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder unless

@@ -29,6 +29,7 @@ export class RecognizerWorker {
     this._pending = new Map();
     this._next = 1;
     this.backend = null;
+    this.fallbackReason = null;
     this.kernels = null;
     this.threshold = null;
     this.restarts = 0;
@@ -59,6 +60,8 @@ export class RecognizerWorker {
     if (!pending) return;
     this._pending.delete(data.id);
     if (data.error === undefined) {
+      this.backend = data.backend;
+      this.fallbackReason = data.fallbackReason ?? null;
       pending.resolve(data.result);
       return;
     }

@@ -9,7 +9,7 @@ async function call(method, args) {
     await init(args[1] || {});
     const options = { ...args[0], onProgress: (p) => self.postMessage({ progress: p }) };
     recognizer = await Recognizer.create(options);
-    return { backend: recognizer.backend, kernels: recognizer.kernels, threshold: recognizer.threshold };
+    return { kernels: recognizer.kernels, threshold: recognizer.threshold };
   }
   if (!recognizer) throw new Error('the recognizer is not created yet');
   if (method.startsWith('gallery.')) {
@@ -29,7 +29,8 @@ async function call(method, args) {
 self.onmessage = async ({ data: { id, method, args } }) => {
   try {
     const result = await call(method, args);
-    self.postMessage({ id, result });
+    // The backend can change after any call (the GPU failed and the CPU took over): report it each time.
+    self.postMessage({ id, result, backend: recognizer.backend, fallbackReason: recognizer.fallbackReason });
   } catch (e) {
     // A WebAssembly trap leaves the instance unusable: the client then starts a fresh worker.
     self.postMessage({ id, error: String((e && e.message) || e), crashed: e instanceof WebAssembly.RuntimeError });

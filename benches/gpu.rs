@@ -1,0 +1,80 @@
+//! GPU against CPU, per inference: MobileFaceNet at batch 1, 8 and 32, BlazeFace short and full range.
+//! Median and p90 of 20 runs after 3 warm-ups (the first run also builds the plan for that batch).
+//! `cargo bench --bench gpu` — natively on whatever adapter wgpu finds (lavapipe on CI machines; an NVIDIA
+//! GPU through Vulkan where there is one). Prints the device. On the device tool's NVIDIA machine:
+//! `scripts/bench-gpu-device.sh prepare` here, then `scripts/bench-gpu-device.sh run` there.
+
+use localface::backend::{block_on, Network, Target};
+use localface::gpu::Gpu;
+use localface::model::{Graph, Tensor};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn graph(file: &str) -> Graph {
+    let models = std::env::var_os("LOCALFACE_MODELS")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"), PathBuf::from);
+    let path = models.join(file);
+    Graph::from_tflite(&std::fs::read(path).expect("models/: run scripts/fetch-models.sh")).unwrap()
+}
+
+/// Deterministic values in [-1, 1]: the timing does not depend on them.
+fn input(shape: Vec<usize>) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut s = 7u32;
+    let data = (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1103515245).wrapping_add(12345);
+            (s >> 8) as f32 / (1 << 23) as f32 - 1.0
+        })
+        .collect();
+    Tensor::new(shape, data).unwrap()
+}
+
+fn time(net: &Network, x: &Tensor) -> (f64, f64) {
+    let run = || block_on(net.run(std::slice::from_ref(x))).unwrap();
+    for _ in 0..3 {
+        run();
+    }
+    let mut ms: Vec<f64> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            run();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    ((ms[9] + ms[10]) / 2.0, ms[17])
+}
+
+fn main() {
+    let gpu = match block_on(Gpu::new()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("no GPU: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("GPU: {}; CPU: SIMD kernels ({}), one thread", gpu.name, localface::cpu::simd::ARCH);
+    let cases = [
+        ("MobileFaceNet", "MobileFaceNet.tflite", 112, [1usize, 8, 32].as_slice()),
+        ("BlazeFace short range", "face_detection_short_range.tflite", 128, [1].as_slice()),
+        ("BlazeFace full range", "face_detection_full_range.tflite", 192, [1].as_slice()),
+    ];
+    for (name, file, side, batches) in cases {
+        let g = graph(file);
+        let on_gpu = block_on(Network::load(g.clone(), &Target::Gpu(gpu.clone())));
+        assert_eq!(on_gpu.active(), "gpu", "{name} did not load on the GPU: {:?}", on_gpu.fallback());
+        let on_cpu = Network::new(g, &Target::Cpu);
+        for &batch in batches {
+            let x = input(vec![batch, side, side, 3]);
+            let (g_med, g_p90) = time(&on_gpu, &x);
+            let (c_med, c_p90) = time(&on_cpu, &x);
+            assert!(on_gpu.fallback().is_none(), "{name}: the GPU failed: {:?}", on_gpu.fallback());
+            println!(
+                "{name:<22} batch {batch:>2}: GPU {g_med:8.2} ms (p90 {g_p90:8.2}), {:7.2} ms/item | CPU {c_med:8.2} ms (p90 {c_p90:8.2}), {:7.2} ms/item",
+                g_med / batch as f64,
+                c_med / batch as f64
+            );
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The GPU backend natively (Vulkan; lavapipe in CI): every kernel against the scalar reference, every
+//! default model against the CPU backend on real faces, batches, selection and the fallback to the CPU.
+//! These tests fail, not skip, when no GPU adapter is found: install `mesa-vulkan-drivers`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+#[path = "common/gpu_cases.rs"]
+mod gpu_cases;
+
+use common::references::cases;
+use common::*;
+use localface::backend::{block_on, Backend, Network, Target};
+use localface::face::detect::{DetectOptions, Range};
+use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
+use localface::gpu::Gpu;
+use localface::model::Tensor;
+use std::sync::Arc;
+
+fn gpu() -> Arc<Gpu> {
+    block_on(Gpu::new())
+        .unwrap_or_else(|e| panic!("{e}: these tests need a GPU (lavapipe: apt install mesa-vulkan-drivers)"))
+}
+
+#[test]
+fn conv2d_matches_reference() {
+    println!("conv2d: {} cases agree", block_on(gpu_cases::conv2d(&gpu())));
+}
+
+#[test]
+fn depthwise_matches_reference() {
+    println!("depthwise: {} cases agree", block_on(gpu_cases::depthwise(&gpu())));
+}
+
+#[test]
+fn fully_connected_matches_reference() {
+    println!("fully connected: {} cases agree", block_on(gpu_cases::fully_connected(&gpu())));
+}
+
+#[test]
+fn binary_ops_match_reference() {
+    println!("binary ops: {} cases agree", block_on(gpu_cases::binary(&gpu())));
+}
+
+#[test]
+fn unary_ops_match_reference() {
+    println!("unary ops: {} cases agree", block_on(gpu_cases::unary(&gpu())));
+}
+
+#[test]
+fn pooling_matches_reference() {
+    println!("pooling: {} cases agree", block_on(gpu_cases::pooling(&gpu())));
+}
+
+#[test]
+fn data_movement_matches_reference() {
+    println!("pad, resize, concat, reduce, reshape: {} cases agree", block_on(gpu_cases::data_movement(&gpu())));
+}
+
+/// A model on the GPU and on the CPU kernels.
+fn both(file: &str, gpu: &Arc<Gpu>) -> (Network, Network) {
+    let on_gpu = block_on(Network::load(graph(file), &Target::Gpu(gpu.clone())));
+    assert_eq!(on_gpu.active(), "gpu", "{file}: {:?}", on_gpu.fallback());
+    (on_gpu, Network::new(graph(file), &Target::Cpu))
+}
+
+fn run_gpu(net: &Network, inputs: &[Tensor]) -> Vec<Tensor> {
+    let out = block_on(net.run(inputs)).unwrap();
+    assert_eq!(net.fallback(), None, "the GPU failed");
+    out
+}
+
+#[test]
+fn mobilefacenet_matches_cpu_on_real_faces() {
+    let Some(cases) = cases("MobileFaceNet.tflite") else { return };
+    let gpu = gpu();
+    let (on_gpu, on_cpu) = both("MobileFaceNet.tflite", &gpu);
+    let (mut worst_cos, mut worst_abs, mut faces) = (1.0f64, 0.0f32, 0);
+    // Each case is two real aligned crops (the file's batch of 2); then all of them in one batch.
+    let mut all = Vec::new();
+    for case in &cases {
+        let got = run_gpu(&on_gpu, &case.inputs);
+        let want = on_cpu.run_cpu(&case.inputs).unwrap();
+        for (g, w) in got[0].data.chunks(192).zip(want[0].data.chunks(192)) {
+            let (g, w) = (l2_normalized(g), l2_normalized(w));
+            let (c, d) = (cosine(&g, &w), max_abs_diff(&g, &w));
+            assert!(c >= 0.9999, "{}: cosine {c}", case.name);
+            worst_cos = worst_cos.min(c);
+            worst_abs = worst_abs.max(d);
+            faces += 1;
+        }
+        all.extend_from_slice(&case.inputs[0].data);
+    }
+    let n = all.len() / (112 * 112 * 3);
+    let batch = Tensor::new(vec![n, 112, 112, 3], all).unwrap();
+    let got = run_gpu(&on_gpu, std::slice::from_ref(&batch));
+    let want = on_cpu.run_cpu(&[batch]).unwrap();
+    for (g, w) in got[0].data.chunks(192).zip(want[0].data.chunks(192)) {
+        let c = cosine(&l2_normalized(g), &l2_normalized(w));
+        assert!(c >= 0.9999, "batch of {n}: cosine {c}");
+        worst_cos = worst_cos.min(c);
+    }
+    println!(
+        "MobileFaceNet on {}: {faces} real faces at batch 2 and {n} at batch {n}; vs CPU: worst cosine {worst_cos:.8}, worst max abs difference (normalised) {worst_abs:.2e}",
+        gpu.name
+    );
+}
+
+/// Raw outputs of a model on real inputs: GPU against CPU within `tolerance` of each output's largest
+/// magnitude (BlazeFace's raw box offsets reach thousands).
+fn raw_outputs_agree(file: &str, tolerance: f32) {
+    let Some(cases) = cases(file) else { return };
+    let gpu = gpu();
+    let (on_gpu, on_cpu) = both(file, &gpu);
+    let mut worst = vec![0.0f32; on_cpu.graph().outputs.len()];
+    for case in &cases {
+        let got = run_gpu(&on_gpu, &case.inputs);
+        let want = on_cpu.run_cpu(&case.inputs).unwrap();
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g.shape, w.shape);
+            let magnitude = w.data.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let d = max_abs_diff(&g.data, &w.data);
+            assert!(
+                d <= tolerance * magnitude,
+                "{file} {}: output {k} differs by {d} (largest value {magnitude})",
+                case.name
+            );
+            worst[k] = worst[k].max(d / magnitude);
+        }
+    }
+    println!(
+        "{file} on {}: {} real inputs; worst difference per output, relative to its largest value: {}",
+        gpu.name,
+        cases.len(),
+        worst.iter().map(|w| format!("{w:.2e}")).collect::<Vec<_>>().join(", ")
+    );
+}
+
+#[test]
+fn blazeface_short_range_matches_cpu_on_real_frames() {
+    raw_outputs_agree("face_detection_short_range.tflite", 1e-5);
+}
+
+#[test]
+fn blazeface_full_range_matches_cpu_on_real_frames() {
+    raw_outputs_agree("face_detection_full_range.tflite", 1e-5);
+}
+
+#[test]
+fn onet_matches_cpu_on_real_crops() {
+    raw_outputs_agree("onet.tflite", 1e-5);
+}
+
+fn pipeline(target: &Target) -> Pipeline {
+    let bytes = |f: &str| model_bytes(f);
+    block_on(Pipeline::new(&bytes(SHORT_RANGE), Range::Short, Some(&bytes(ONET)), &bytes(MOBILEFACENET), target))
+        .unwrap()
+}
+
+#[test]
+fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_is_lost() {
+    if !have_faces() {
+        return;
+    }
+    let gpu = gpu();
+    let (on_gpu, on_cpu) = (pipeline(&Target::Gpu(gpu.clone())), pipeline(&Target::Cpu));
+    assert_eq!(on_gpu.backend(), "gpu");
+    let photos = ["group/bbt4.jpg", "emotions-a/a1.jpg", "group/group5.jpg"];
+    let options = DetectOptions { tiles: false, ..on_cpu.detector.default_options() };
+    let faces_of = |p: &Pipeline, photo: &str| {
+        let frame = localface::frame::load(&faces_dir().join(photo)).unwrap();
+        block_on(p.faces(&frame, &options, LandmarkSource::Onet)).unwrap()
+    };
+    let agree = |photo: &str, got: &[localface::face::Face], want: &[localface::face::Face]| {
+        assert_eq!(got.len(), want.len(), "{photo}: faces found");
+        for (g, w) in got.iter().zip(want) {
+            let offset = g.detection.bbox.iter().zip(&w.detection.bbox).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(offset < 0.5, "{photo}: boxes differ by {offset} px");
+            let c = cosine(&g.embedding, &w.embedding);
+            assert!(c >= 0.9999, "{photo}: embedding cosine {c}");
+        }
+    };
+    // The first photo on the GPU; then the device is lost in the middle of the stream: the next photos
+    // still get answers, from the CPU, the same ones, and the reason is reported.
+    let want: Vec<_> = photos.iter().map(|p| faces_of(&on_cpu, p)).collect();
+    agree(photos[0], &faces_of(&on_gpu, photos[0]), &want[0]);
+    assert_eq!(on_gpu.fallback(), None);
+    gpu.simulate_loss();
+    for (photo, want) in photos.iter().zip(&want).skip(1) {
+        agree(photo, &faces_of(&on_gpu, photo), want);
+    }
+    assert_eq!(on_gpu.backend(), "cpu");
+    let reason = on_gpu.fallback().expect("the fallback is reported");
+    assert!(reason.contains("lost"), "{reason}");
+    // A model loaded on a lost device stays on the CPU and says why.
+    let late = block_on(Network::load(graph(MOBILEFACENET), &Target::Gpu(gpu)));
+    assert_eq!(late.active(), "cpu");
+    assert!(late.fallback().unwrap().contains("lost"));
+}
+
+#[test]
+fn auto_prefers_a_hardware_gpu_and_says_why_not() {
+    let gpu = gpu();
+    let (target, why) = block_on(Target::resolve(Backend::Auto)).unwrap();
+    if gpu.software {
+        assert!(matches!(target, Target::Cpu), "{} is emulated: the CPU kernels are faster", gpu.name);
+        assert!(why.unwrap().contains("software GPU"));
+    } else {
+        assert!(matches!(target, Target::Gpu(_)));
+        assert_eq!(why, None);
+    }
+    assert!(matches!(block_on(Target::resolve(Backend::Gpu)).unwrap().0, Target::Gpu(_)));
+}
