@@ -104,6 +104,7 @@ impl Network {
     /// Runs the graph: on the GPU while it works, else on the CPU. A GPU failure never loses the request:
     /// it is rerun on the CPU, and later runs go there too.
     pub async fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        check_finite(inputs)?;
         if let (Some(gpu), None) = (&self.gpu, self.fallback()) {
             match gpu.run(inputs).await {
                 Ok(outputs) => return Ok(outputs),
@@ -118,6 +119,7 @@ impl Network {
 
     /// Runs on the CPU kernels, whatever the target.
     pub fn run_cpu(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        check_finite(inputs)?;
         if self.reference {
             crate::cpu::run(&self.graph, inputs)
         } else {
@@ -128,6 +130,14 @@ impl Network {
     /// Runs on the SIMD kernels and adds each op's time (milliseconds, by op name) to `profile`.
     pub fn profile(&self, inputs: &[Tensor], profile: &mut Vec<(&'static str, f64)>) -> Result<Vec<Tensor>> {
         self.cpu.profile(&self.graph, inputs, profile)
+    }
+}
+
+/// Refuses NaN and infinite input values: they would only come back as NaN outputs, far from the cause.
+fn check_finite(inputs: &[Tensor]) -> Result<()> {
+    match inputs.iter().enumerate().find_map(|(k, t)| t.data.iter().position(|v| !v.is_finite()).map(|i| (k, i))) {
+        Some((k, i)) => Err(Error::Input(format!("input {k} holds a NaN or infinite value (at {i})"))),
+        None => Ok(()),
     }
 }
 

@@ -48,6 +48,14 @@ fn too_large() -> String {
 /// Decodes a JPEG, PNG or WebP file; the format comes from the content, not the name, and the EXIF
 /// orientation is applied. The declared size is checked before any pixel is decoded.
 pub fn decode(bytes: &[u8]) -> Result<Rgb> {
+    // The decoders are third-party code, and fuzzing found a JPEG that makes zune-jpeg 0.5.15 panic (an
+    // index out of range in its IDCT): a panic there is a bad file, not a crash. (The browser decodes
+    // images itself; this path is native only, where panics unwind.)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)))
+        .unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
+}
+
+fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {
     use image::ImageDecoder;
     let bad = |e: image::ImageError| Error::Input(format!("cannot decode image: {e}"));
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))

@@ -31,6 +31,9 @@ options:
   --metric cosine|euclidean    how embeddings compare (default: cosine)
   --threshold T                similarity (cosine) or distance (euclidean) that decides a match
   --top K                      identify: also list the K best candidates per face
+
+environment:
+  LOCALFACE_PASSPHRASE         encrypt the gallery file with this passphrase (AES-256-GCM, PBKDF2); needed to read it
 ";
 
 struct Args {
@@ -181,6 +184,11 @@ fn need_files(args: &Args, at_least: usize) -> Result<()> {
     Ok(())
 }
 
+/// The gallery's passphrase, from the environment (a command-line argument would show in `ps`).
+fn passphrase() -> Option<String> {
+    std::env::var("LOCALFACE_PASSPHRASE").ok().filter(|p| !p.is_empty())
+}
+
 fn gallery_path(args: &Args) -> Result<&Path> {
     args.gallery.as_deref().ok_or_else(|| usage(format!("{} needs --gallery FILE", args.command)))
 }
@@ -250,7 +258,7 @@ fn run(args: Args) -> Result<bool> {
             let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
             let mut gallery = match path.exists() {
-                true => Gallery::load(path)?,
+                true => Gallery::load(path, passphrase().as_deref())?,
                 false => Gallery::new(p.embedder.dim),
             };
             let name = args.positional[0].clone();
@@ -264,14 +272,14 @@ fn run(args: Args) -> Result<bool> {
                 Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
             });
             if gallery.count(&name) > 0 {
-                gallery.save(path)?;
+                gallery.save(path, passphrase().as_deref())?;
             }
             report_fallback(p.fallback(), &target);
             Ok(ok)
         }
         "identify" => {
             need_files(&args, 1)?;
-            let gallery = Gallery::load(gallery_path(&args)?)?;
+            let gallery = Gallery::load(gallery_path(&args)?, passphrase().as_deref())?;
             let p = load_pipeline(&args, &target)?;
             let opts = detect_options(&p, &args);
             let ok = for_each_file(&args.positional, |f| {

@@ -183,3 +183,38 @@ fn the_gpu_backend_gives_the_cpu_answers() {
         }
     }
 }
+
+#[test]
+fn an_encrypted_gallery_needs_its_passphrase() {
+    if !have_faces() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("localface-sealed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gallery = dir.join("people.lfg").display().to_string();
+    let with = |passphrase: Option<&str>, args: &[&str]| {
+        let models = models_dir();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_localface"));
+        c.args(args).args(["--models", models.to_str().unwrap(), "--backend", "cpu"]);
+        match passphrase {
+            Some(p) => c.env("LOCALFACE_PASSPHRASE", p),
+            None => c.env_remove("LOCALFACE_PASSPHRASE"),
+        };
+        c.output().unwrap()
+    };
+    let (amy1, amy2) = (path("amy/amy1.png"), path("amy/amy2.png"));
+    let out = with(Some("open sesame"), &["enroll", "--gallery", &gallery, "amy", &amy1]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&gallery).unwrap();
+    assert!(bytes.starts_with(b"LFSEALED"));
+    assert!(!bytes.windows(3).any(|w| w == b"amy"), "names are not readable in the file");
+    for (passphrase, expected) in [(None, "encrypted: give its passphrase"), (Some("open sesam"), "wrong passphrase")] {
+        let out = with(passphrase, &["identify", "--gallery", &gallery, &amy2]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expected), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = with(Some("open sesame"), &["identify", "--gallery", &gallery, &amy2]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_lines(&out)[0]["faces"][0]["name"], "amy");
+    std::fs::remove_dir_all(dir).unwrap();
+}

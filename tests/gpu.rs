@@ -12,7 +12,7 @@ use common::*;
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
-use localface::gpu::Gpu;
+use localface::gpu::{Fault, Gpu};
 use localface::model::Tensor;
 use std::sync::Arc;
 
@@ -209,4 +209,59 @@ fn auto_prefers_a_hardware_gpu_and_says_why_not() {
         assert_eq!(why, None);
     }
     assert!(matches!(block_on(Target::resolve(Backend::Gpu)).unwrap().0, Target::Gpu(_)));
+}
+
+/// Real aligned crops (the reference inputs) in batches of two.
+fn crop_batches() -> Vec<Tensor> {
+    cases("MobileFaceNet.tflite").map(|cs| cs.into_iter().map(|c| c.inputs[0].clone()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn out_of_memory_in_the_middle_of_a_stream_falls_back_to_the_same_results() {
+    let batches = crop_batches();
+    if batches.is_empty() {
+        return;
+    }
+    let gpu = gpu();
+    let (on_gpu, on_cpu) = both("MobileFaceNet.tflite", &gpu);
+    for (k, x) in batches.iter().enumerate() {
+        if k == 3 {
+            gpu.inject(Fault::OutOfMemory);
+        }
+        let got = block_on(on_gpu.run(std::slice::from_ref(x))).unwrap();
+        let want = on_cpu.run_cpu(std::slice::from_ref(x)).unwrap();
+        assert_eq!(on_gpu.active(), if k < 3 { "gpu" } else { "cpu" }, "batch {k}");
+        for (g, w) in got[0].data.chunks(192).zip(want[0].data.chunks(192)) {
+            assert!(cosine(&l2_normalized(g), &l2_normalized(w)) >= 0.9999, "batch {k}");
+        }
+    }
+    assert!(on_gpu.fallback().unwrap().contains("out of memory"));
+}
+
+#[test]
+fn a_kernel_the_device_cannot_build_leaves_that_model_on_the_cpu() {
+    let batches = crop_batches();
+    if batches.is_empty() {
+        return;
+    }
+    let gpu = gpu();
+    // A detector already on the GPU; then the embedder's kernels fail to build as it loads.
+    let detector = block_on(Network::load(graph(SHORT_RANGE), &Target::Gpu(gpu.clone())));
+    gpu.inject(Fault::PipelineCreation);
+    let embedder = block_on(Network::load(graph(MOBILEFACENET), &Target::Gpu(gpu.clone())));
+    assert_eq!(embedder.active(), "cpu");
+    let reason = embedder.fallback().unwrap();
+    assert!(reason.contains("this is not WGSL") || reason.to_lowercase().contains("pars"), "{reason}");
+    let on_cpu = Network::new(graph(MOBILEFACENET), &Target::Cpu);
+    for x in &batches[..2] {
+        assert_eq!(
+            block_on(embedder.run(std::slice::from_ref(x))).unwrap(),
+            on_cpu.run_cpu(std::slice::from_ref(x)).unwrap()
+        );
+    }
+    // The rest of the device is unharmed: the detector still runs on the GPU.
+    let frame = Tensor::new(vec![1, 128, 128, 3], vec![0.25; 128 * 128 * 3]).unwrap();
+    block_on(detector.run(&[frame])).unwrap();
+    assert_eq!(detector.active(), "gpu", "{:?}", detector.fallback());
+    println!("pipeline creation failure reported as: {}", reason.lines().next().unwrap_or_default());
 }

@@ -363,16 +363,16 @@ fn a_garbage_gallery_file_is_an_error() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("people.lfg");
     std::fs::write(&path, b"definitely not a gallery").unwrap();
-    assert!(Gallery::load(&path).unwrap_err().to_string().contains("not a localface gallery"));
+    assert!(Gallery::load(&path, None).unwrap_err().to_string().contains("not a localface gallery"));
     // A real gallery, saved, truncated: refused; saved again: fine.
     let e = &identities()[0].2;
     let mut g = Gallery::new(e.len());
     g.add("amy", e).unwrap();
-    g.save(&path).unwrap();
+    g.save(&path, None).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
-    assert!(Gallery::load(&path).unwrap_err().to_string().contains("checksum"));
-    g.save(&path).unwrap();
-    assert_eq!(Gallery::load(&path).unwrap(), g);
+    assert!(Gallery::load(&path, None).unwrap_err().to_string().contains("checksum"));
+    g.save(&path, None).unwrap();
+    assert_eq!(Gallery::load(&path, None).unwrap(), g);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use localface::web::Recognizer;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -181,6 +182,121 @@ mod photos {
         let (a, b) = futures_join(first, second).await;
         assert!(a.is_ok());
         assert!(error_text(b.unwrap_err()).contains("still being saved"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn overlapping_calls_all_get_their_answers() {
+        let key = format!("test-{}", js_sys::Math::random());
+        let r = recognizer(Some(&key)).await;
+        // An enrolment (which awaits its IndexedDB save) and an identification in flight together.
+        let (enrolled, faces) =
+            futures_join(r.enroll("Ada".into(), image_data(A1)), r.identify(image_data(BBT4))).await;
+        assert_eq!(get(&enrolled.unwrap(), "samples").as_f64(), Some(1.0));
+        assert_eq!(array(faces.unwrap()).len(), 6);
+        let (a, b) = futures_join(r.identify(image_data(A5)), r.verify(image_data(A1), image_data(A5))).await;
+        assert_eq!(get(&array(a.unwrap())[0], "name").as_string().as_deref(), Some("Ada"));
+        assert_eq!(get(&b.unwrap(), "same").as_bool(), Some(true));
+        r.gallery().clear().await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_call_after_free_is_a_js_error() {
+        let r = recognizer(None).await;
+        let message = call_after_free(r.into(), image_data(A1)).await;
+        assert!(message.as_string().unwrap().contains("moved value"), "{message:?}");
+    }
+
+    #[wasm_bindgen(inline_js = "export async function call_after_free(r, frame) {
+        r.free();
+        try { await r.identify(frame); return 'no error'; } catch (e) { return String(e.message || e); }
+    }")]
+    extern "C" {
+        async fn call_after_free(recognizer: JsValue, frame: JsValue) -> JsValue;
+    }
+
+    async fn recognizer_with(key: &str, passphrase: Option<&str>) -> Result<Recognizer, String> {
+        let mut pairs = vec![("gallery", JsValue::from_str(key))];
+        if let Some(p) = passphrase {
+            pairs.push(("passphrase", p.into()));
+        }
+        Recognizer::from_models(SHORT_RANGE.to_vec(), ONET.to_vec(), MOBILEFACENET.to_vec(), options(&pairs))
+            .await
+            .map_err(error_text)
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_encrypted_gallery_needs_its_passphrase_and_detects_tampering() {
+        let key = format!("test-{}", js_sys::Math::random());
+        let r = recognizer_with(&key, Some("open sesame")).await.unwrap();
+        assert!(r.gallery().encrypted());
+        r.enroll("Ada Lovelace".into(), image_data(A1)).await.unwrap();
+        drop(r);
+        let stored = js_sys::Uint8Array::new(&stored_record(&key).await).to_vec();
+        assert!(stored.starts_with(b"LFSEALED"), "stored encrypted");
+        assert!(!stored.windows(8).any(|w| w == b"Lovelace"), "no name readable at rest");
+        // The right passphrase reads it back and recognises; no or a wrong one is a clear error.
+        let r = recognizer_with(&key, Some("open sesame")).await.unwrap();
+        let faces = array(r.identify(image_data(A5)).await.unwrap());
+        assert_eq!(get(&faces[0], "name").as_string().as_deref(), Some("Ada Lovelace"));
+        drop(r);
+        assert!(recognizer_with(&key, None).await.err().unwrap().contains("encrypted: give its passphrase"));
+        assert!(recognizer_with(&key, Some("open sesam")).await.err().unwrap().contains("wrong passphrase"));
+        // One byte of the stored record changed: detected, and nothing is overwritten.
+        let mut tampered = stored.clone();
+        let last = tampered.len() - 20;
+        tampered[last] ^= 1;
+        put_record(&key, &js_sys::Uint8Array::from(&tampered[..])).await;
+        assert!(recognizer_with(&key, Some("open sesame")).await.err().unwrap().contains("altered"));
+        assert_eq!(js_sys::Uint8Array::new(&stored_record(&key).await).to_vec(), tampered);
+        // A plain stored gallery is encrypted as soon as a passphrase is given.
+        let plain_key = format!("test-{}", js_sys::Math::random());
+        let r = recognizer_with(&plain_key, None).await.unwrap();
+        r.enroll("Bea".into(), image_data(B2)).await.unwrap();
+        assert!(!r.gallery().encrypted());
+        drop(r);
+        let r = recognizer_with(&plain_key, Some("later")).await.unwrap();
+        assert_eq!(array(r.gallery().people().unwrap()).len(), 1);
+        assert!(js_sys::Uint8Array::new(&stored_record(&plain_key).await).to_vec().starts_with(b"LFSEALED"));
+    }
+
+    /// A gallery file encrypted by the native tool opens in the browser: one format for both. Made with
+    /// `LOCALFACE_PASSPHRASE="made natively" localface enroll --gallery tests/data/native-sealed.lfg amy amy/amy1.png`.
+    #[wasm_bindgen_test]
+    async fn a_gallery_encrypted_natively_imports_in_the_browser() {
+        let file = include_bytes!("data/native-sealed.lfg").to_vec();
+        let key = format!("test-{}", js_sys::Math::random());
+        let wrong = recognizer_with(&key, Some("another")).await.unwrap();
+        assert!(error_text(wrong.gallery().import(file.clone()).await.unwrap_err()).contains("wrong passphrase"));
+        drop(wrong);
+        let r = recognizer_with(&key, Some("made natively")).await.unwrap();
+        r.gallery().import(file).await.unwrap();
+        let people = array(r.gallery().people().unwrap());
+        assert_eq!(get(&people[0], "name").as_string().as_deref(), Some("amy"));
+        let plain = recognizer(None).await;
+        let file = include_bytes!("data/native-sealed.lfg").to_vec();
+        assert!(error_text(plain.gallery().import(file).await.unwrap_err())
+            .contains("create the recognizer with its passphrase"));
+    }
+
+    #[wasm_bindgen(inline_js = "
+        function store(mode, body) {
+            return new Promise((resolve, reject) => {
+                const open = indexedDB.open('localface', 1);
+                open.onerror = () => reject(open.error);
+                open.onsuccess = () => {
+                    const tx = open.result.transaction('galleries', mode);
+                    const req = body(tx.objectStore('galleries'));
+                    tx.oncomplete = () => { open.result.close(); resolve(req.result); };
+                    tx.onerror = () => reject(tx.error);
+                };
+            });
+        }
+        export function stored_record(key) { return store('readonly', (s) => s.get(key)); }
+        export async function put_record(key, bytes) { await store('readwrite', (s) => s.put(bytes.slice().buffer, key)); }
+    ")]
+    extern "C" {
+        async fn stored_record(key: &str) -> JsValue;
+        async fn put_record(key: &str, bytes: &js_sys::Uint8Array);
     }
 
     /// Polls two futures together (no executor crate needed).

@@ -8,7 +8,7 @@
 mod gpu_cases;
 
 use localface::backend::{Network, Target};
-use localface::gpu::Gpu;
+use localface::gpu::{Fault, Gpu};
 use localface::model::{Graph, Tensor};
 use std::sync::Arc;
 use wasm_bindgen_test::*;
@@ -56,6 +56,34 @@ async fn every_model_matches_the_cpu() {
         let want = Network::new(graph, &Target::Cpu).run_cpu(&[x]).unwrap();
         gpu_cases::assert_close(&format!("model input {shape:?}"), &got, &want);
     }
+}
+
+/// Out of memory in the middle of a stream, and a kernel the device cannot build at load: each leaves the
+/// network on the CPU, with the CPU's answers and the reason.
+#[wasm_bindgen_test]
+async fn out_of_memory_and_pipeline_failures_fall_back_to_the_cpu() {
+    let gpu = gpu().await;
+    let graph = Graph::from_tflite(ONET).unwrap();
+    let on_cpu = Network::new(graph.clone(), &Target::Cpu);
+    let on_gpu = Network::load(graph.clone(), &Target::Gpu(gpu.clone())).await;
+    for k in 0..4 {
+        if k == 2 {
+            gpu.inject(Fault::OutOfMemory);
+        }
+        let x = Tensor::new(
+            vec![2, 48, 48, 3],
+            pixels(2 * 48 * 48 * 3).iter().map(|v| v * (k as f32 + 1.0) / 4.0).collect(),
+        )
+        .unwrap();
+        let got = on_gpu.run(std::slice::from_ref(&x)).await.unwrap();
+        assert_eq!(on_gpu.active(), if k < 2 { "gpu" } else { "cpu" }, "run {k}");
+        gpu_cases::assert_close(&format!("run {k}"), &got, &on_cpu.run_cpu(&[x]).unwrap());
+    }
+    assert!(on_gpu.fallback().unwrap().contains("out of memory"));
+    gpu.inject(Fault::PipelineCreation);
+    let broken = Network::load(graph, &Target::Gpu(gpu.clone())).await;
+    assert_eq!(broken.active(), "cpu");
+    assert!(broken.fallback().is_some());
 }
 
 #[cfg(shared_faces)]

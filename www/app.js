@@ -10,11 +10,13 @@ const ctx = overlay.getContext('2d');
 // State the end-to-end tests read (window.localface); nothing here leaves the page.
 const state = (window.localface = {
   ready: false, running: false, frames: 0, fps: 0, faces: [], backend: null, error: null,
-  firstRecognizedMs: null, people: [],
+  firstRecognizedMs: null, people: [], locked: false,
 });
 
 let recognizer = null;
 let stream = null;
+// The gallery's passphrase, when the user gives one: kept in memory for this visit only.
+let passphrase = null;
 
 function say(text, kind = 'info', ms = 6000) {
   const div = document.createElement('div');
@@ -50,13 +52,29 @@ async function load() {
     await init(initOptions);
     // ?backend=gpu|cpu overrides the automatic choice (a hardware GPU if there is one, else the CPU).
     const backend = params.get('backend') || 'auto';
-    recognizer = await RecognizerWorker.create({ backend, onProgress: progress }, initOptions);
+    const options = { backend, onProgress: progress, ...(passphrase ? { passphrase } : {}) };
+    if (recognizer) recognizer.terminate();
+    recognizer = null;
+    recognizer = await RecognizerWorker.create(options, initOptions);
     state.wasmMemoryBytes = () => recognizer.memoryBytes();
   } catch (e) {
     state.error = String(e.message || e);
+    if (/encrypted: give its passphrase|wrong passphrase/.test(state.error)) {
+      state.locked = true;
+      $('progress').hidden = true;
+      $('lock').textContent = 'Unlock';
+      $('lock').disabled = false;
+      $('lock-state').textContent = 'locked';
+      $('backend').textContent = 'gallery locked';
+      say(passphrase ? 'Wrong passphrase: the gallery stays locked.' : 'The stored gallery is encrypted: enter its passphrase and unlock it.', 'warn', 0);
+      return;
+    }
     say('Could not load the recognizer: ' + state.error, 'error', 0);
     return;
   }
+  state.error = null;
+  state.locked = false;
+  showLock();
   $('progress').hidden = true;
   state.ready = true;
   state.kernels = recognizer.kernels;
@@ -79,6 +97,31 @@ function showBackend() {
   }
   state.backend = recognizer.backend;
   $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
+}
+
+/** The gallery's encryption, as the recognizer reports it. */
+function showLock() {
+  $('lock').disabled = recognizer.encrypted;
+  $('lock').textContent = recognizer.encrypted ? 'Encrypted' : 'Encrypt gallery';
+  $('lock-state').textContent = recognizer.encrypted ? 'stored encrypted' : 'stored in plain';
+}
+
+/** Unlocks an encrypted gallery, or encrypts a plain one, with the passphrase typed in. */
+async function lock() {
+  const typed = $('passphrase').value;
+  if (!typed) {
+    say('Type a passphrase first.', 'warn');
+    return;
+  }
+  const [wasRunning, wasLocked] = [state.running, state.locked];
+  if (wasRunning) stopCamera();
+  passphrase = typed;
+  $('passphrase').value = '';
+  $('lock').disabled = true;
+  state.ready = false;
+  await load();
+  if (!state.locked) say(wasLocked ? 'Gallery unlocked.' : 'The gallery is now stored encrypted with your passphrase.', 'info');
+  if (wasRunning && state.ready) startCamera();
 }
 
 async function startCamera() {
@@ -309,5 +352,6 @@ $('stop').onclick = stopCamera;
 $('capture').onclick = captureShots;
 $('photos').onchange = (e) => { enrollPhotos([...e.target.files]); e.target.value = ''; };
 $('export').onclick = exportGallery;
+$('lock').onclick = lock;
 $('import').onchange = (e) => { if (e.target.files[0]) importGallery(e.target.files[0]); e.target.value = ''; };
 load();

@@ -16,6 +16,7 @@
 //! Every count is checked against the bytes that must hold it before anything is allocated.
 
 mod crc32;
+pub mod sealed;
 
 pub use crc32::crc32;
 
@@ -263,12 +264,14 @@ impl Gallery {
             return bad(format!("{people} people and {rows} embeddings do not fit in {} bytes", bytes.len()));
         }
         let mut g = Gallery::new(dim);
+        // A set, not `index`: a file of 100,000 people must not take 10^10 comparisons.
+        let mut seen = std::collections::HashSet::with_capacity(people);
         for _ in 0..people {
             let len = r.u16()? as usize;
             let name = std::str::from_utf8(r.take(len)?)
                 .map_err(|_| Error::Input("gallery file: a name is not UTF-8".into()))?;
             check_name(name).map_err(|e| Error::Input(format!("gallery file: {e}")))?;
-            if g.index(name).is_some() {
+            if !seen.insert(name) {
                 return bad(format!("'{name}' is listed twice"));
             }
             g.names.push(name.to_string());
@@ -290,21 +293,34 @@ impl Gallery {
         if g.matrix.iter().any(|v| !v.is_finite()) {
             return bad("an embedding has a NaN or infinite value".into());
         }
-        if (0..people).any(|p| !g.owner.contains(&(p as u32))) {
+        let mut has_embedding = vec![false; people];
+        g.owner.iter().for_each(|&o| has_embedding[o as usize] = true);
+        if has_embedding.contains(&false) {
             return bad("a person has no embedding".into());
         }
         Ok(g)
     }
 
-    /// Reads a gallery file.
-    pub fn load(path: &Path) -> Result<Gallery> {
+    /// Reads a gallery file, plain or encrypted; an encrypted one needs its passphrase.
+    pub fn load(path: &Path, passphrase: Option<&str>) -> Result<Gallery> {
+        let in_file =
+            |e: Error| Error::Input(format!("{}: {}", path.display(), e.to_string().trim_start_matches("input: ")));
         let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
-        Gallery::from_bytes(&bytes).map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+        let plain = match (sealed::is_sealed(&bytes), passphrase) {
+            (false, _) => bytes,
+            (true, Some(p)) => sealed::open(&bytes, p).map_err(in_file)?,
+            (true, None) => return Err(in_file(Error::Input("the gallery is encrypted: give its passphrase".into()))),
+        };
+        Gallery::from_bytes(&plain).map_err(in_file)
     }
 
-    /// Writes a gallery file atomically: a temporary file beside it, flushed, then renamed over it, so a
-    /// crash leaves either the old file or the new one.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes a gallery file atomically, encrypted when a passphrase is given: a temporary file beside it,
+    /// flushed, then renamed over it, so a crash leaves either the old file or the new one.
+    pub fn save(&self, path: &Path, passphrase: Option<&str>) -> Result<()> {
+        let bytes = match passphrase {
+            Some(p) => sealed::seal(&self.to_bytes(), p)?,
+            None => self.to_bytes(),
+        };
         use std::io::Write;
         let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -312,7 +328,7 @@ impl Gallery {
         let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&self.to_bytes())?;
+            f.write_all(&bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, path)?;
             // Persist the rename itself (best effort: not every platform can open a directory).

@@ -23,6 +23,17 @@ pub struct Gpu {
     lost: Arc<Mutex<Option<String>>>,
     /// Whether a run or a model load holds the device, and who waits for it.
     turns: Mutex<(bool, Vec<Waker>)>,
+    /// Faults forced by tests, each taken once.
+    faults: Mutex<Vec<Fault>>,
+}
+
+/// Faults a test can force on a device (`Gpu::inject`), to check the fallback to the CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The next run fails as the driver's out-of-memory error would fail it.
+    OutOfMemory,
+    /// The next model loaded gets a kernel the device cannot compile (invalid WGSL, rejected by the device).
+    PipelineCreation,
 }
 
 /// What the kernels need of an adapter beyond WebGPU's defaults.
@@ -77,7 +88,15 @@ impl Gpu {
         });
         // Errors outside an error scope would panic by default; runs use scopes, so these are only logged.
         device.on_uncaptured_error(Arc::new(|e| log_error(&e.to_string())));
-        Ok(Arc::new(Gpu { device, queue, name, software, lost, turns: Mutex::new((false, Vec::new())) }))
+        Ok(Arc::new(Gpu {
+            device,
+            queue,
+            name,
+            software,
+            lost,
+            turns: Mutex::new((false, Vec::new())),
+            faults: Mutex::new(Vec::new()),
+        }))
     }
 
     /// Fails when the device was lost.
@@ -103,6 +122,23 @@ impl Gpu {
             }
         })
         .await
+    }
+
+    /// Forces a fault once: for tests of the fallback to the CPU (with `simulate_loss`).
+    pub fn inject(&self, fault: Fault) {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(fault);
+    }
+
+    /// Whether `fault` was injected (and takes it).
+    fn take(&self, fault: Fault) -> bool {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        match faults.iter().position(|&f| f == fault) {
+            Some(i) => {
+                faults.remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Destroys the device, as a driver reset would: for tests of the fallback to the CPU.

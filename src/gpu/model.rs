@@ -4,7 +4,7 @@
 //! a staging buffer for the outputs. A run writes the inputs, records every dispatch in one compute pass,
 //! submits once and reads back once.
 
-use super::{Gpu, Oneshot};
+use super::{Fault, Gpu, Oneshot};
 use crate::error::{Error, Result};
 use crate::model::shape::{self, window};
 use crate::model::{Activation, Graph, Node, Op, Tensor, TensorId};
@@ -186,11 +186,15 @@ impl GpuModel {
         let device = &gpu.device;
         let common = include_str!("shaders/common.wgsl");
         // Only the kernels the graph uses: shader compilation is most of a model's load time.
+        let broken = gpu.take(Fault::PipelineCreation);
         let pipelines = Kernel::ALL
             .into_iter()
             .filter(|&k| graph.nodes.iter().any(|n| kernel_of(n, graph) == Some(k)))
             .map(|k| {
-                let source = format!("{common}\n{}", k.source());
+                let mut source = format!("{common}\n{}", k.source());
+                if broken {
+                    source.push_str("\nthis is not WGSL");
+                }
                 let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(&format!("{k:?}")),
                     source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -294,6 +298,9 @@ impl GpuModel {
             if let Some(e) = scope.pop().await {
                 errors.push(e.to_string());
             }
+        }
+        if self.gpu.take(Fault::OutOfMemory) {
+            errors.push("out of memory (injected by a test)".into());
         }
         let plan = planned?;
         if let Err(e) = self.gpu.check() {

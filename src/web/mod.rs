@@ -6,7 +6,7 @@ use crate::backend::{Backend, Network, Target};
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::{Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::frame::Rgb;
-use crate::gallery::{self, Metric};
+use crate::gallery::{self, sealed, Metric};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,6 +22,14 @@ extern "C" {
     async fn load_gallery(db: &str, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = saveGallery, catch)]
     async fn save_gallery(db: &str, key: &str, bytes: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = deriveKey, catch)]
+    async fn derive_key(passphrase: &str, salt: &[u8], iterations: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn encrypt(key: &JsValue, nonce: &[u8], aad: &[u8], plain: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn decrypt(key: &JsValue, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = randomBytes)]
+    fn random_bytes(n: u32) -> Vec<u8>;
 }
 
 /// The IndexedDB database the galleries live in.
@@ -52,6 +60,8 @@ struct Options {
     threshold: Option<f32>,
     /// Cut large frames into tiles to find small faces (default false: live video wants speed).
     tiles: Option<bool>,
+    /// Encrypts the stored gallery (AES-256-GCM, key from PBKDF2); needed to read it back.
+    passphrase: Option<String>,
     // `gallery` (the IndexedDB key, or null for memory only) is read apart: serde cannot tell null from absent.
 }
 
@@ -65,6 +75,7 @@ struct Settings {
     tiles: bool,
     gallery: Option<String>,
     model_base_url: String,
+    passphrase: Option<String>,
 }
 
 impl Settings {
@@ -118,6 +129,7 @@ impl Settings {
             tiles: o.tiles.unwrap_or(false),
             gallery,
             model_base_url: if base.ends_with('/') { base } else { format!("{base}/") },
+            passphrase: o.passphrase.filter(|p| !p.is_empty()),
         })
     }
 }
@@ -175,10 +187,52 @@ fn frame_of(source: &JsValue) -> Result<Rgb, JsValue> {
     Rgb::new(w, h, rgb).map_err(js_error)
 }
 
+/// The key a stored gallery is encrypted with: derived once (PBKDF2 is slow on purpose) from the passphrase
+/// and the salt, then used with a fresh nonce for every save.
+#[derive(Clone)]
+struct Seal {
+    key: JsValue,
+    salt: [u8; 16],
+    iterations: u32,
+}
+
+impl Seal {
+    async fn derive(passphrase: &str, salt: [u8; 16], iterations: u32) -> Result<Seal, JsValue> {
+        Ok(Seal { key: derive_key(passphrase, &salt, iterations).await?, salt, iterations })
+    }
+
+    /// A new salt, for a gallery not yet encrypted.
+    async fn fresh(passphrase: &str) -> Result<Seal, JsValue> {
+        let salt = random_bytes(16).try_into().map_err(|_| message("no random salt"))?;
+        Seal::derive(passphrase, salt, sealed::ITERATIONS).await
+    }
+
+    /// The sealed file of a plain gallery file.
+    async fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let nonce: [u8; 12] = random_bytes(12).try_into().map_err(|_| message("no random nonce"))?;
+        let mut out = sealed::header(self.iterations, &self.salt, &nonce);
+        let ciphertext = encrypt(&self.key, &nonce, &out, plain).await?;
+        out.extend(js_sys::Uint8Array::new(&ciphertext).to_vec());
+        Ok(out)
+    }
+}
+
+/// A sealed file opened with a passphrase: the plain gallery file, and the seal to save it with again.
+async fn open_sealed(bytes: &[u8], passphrase: &str) -> Result<(Vec<u8>, Seal), JsValue> {
+    let parts = sealed::parse(bytes).map_err(js_error)?;
+    let seal = Seal::derive(passphrase, parts.salt, parts.iterations).await?;
+    let plain = decrypt(&seal.key, &parts.nonce, parts.header, parts.ciphertext).await?;
+    Ok((js_sys::Uint8Array::new(&plain).to_vec(), seal))
+}
+
 /// The gallery and where it is stored; shared by a recognizer and its `Gallery` object.
 struct Store {
     gallery: gallery::Gallery,
     key: Option<String>,
+    /// Set when the stored gallery is encrypted.
+    seal: Option<Seal>,
+    /// For importing encrypted files.
+    passphrase: Option<String>,
     /// A change is being saved: further changes wait for it (they would overwrite it).
     saving: bool,
 }
@@ -191,22 +245,71 @@ async fn change_gallery(
     store: &Shared,
     change: impl FnOnce(&mut gallery::Gallery) -> crate::Result<()>,
 ) -> Result<(), JsValue> {
-    let (mut next, key) = {
+    let (mut next, key, seal) = {
         let s = store.borrow();
         if s.saving {
             return Err(message("a gallery change is still being saved: await it before the next"));
         }
-        (s.gallery.clone(), s.key.clone())
+        (s.gallery.clone(), s.key.clone(), s.seal.clone())
     };
     change(&mut next).map_err(js_error)?;
     if let Some(key) = key {
         store.borrow_mut().saving = true;
-        let saved = save_gallery(DATABASE, &key, &next.to_bytes()).await;
+        let saved = store_bytes(&key, &next, seal.as_ref()).await;
         store.borrow_mut().saving = false;
         saved?;
     }
     store.borrow_mut().gallery = next;
     Ok(())
+}
+
+/// Writes a gallery to IndexedDB, encrypted when there is a seal.
+async fn store_bytes(key: &str, gallery: &gallery::Gallery, seal: Option<&Seal>) -> Result<(), JsValue> {
+    let bytes = match seal {
+        Some(seal) => seal.seal(&gallery.to_bytes()).await?,
+        None => gallery.to_bytes(),
+    };
+    save_gallery(DATABASE, key, &bytes).await.map(|_| ())
+}
+
+/// The stored gallery under `key` (empty if none), and the seal to save it with when there is a passphrase.
+/// With a passphrase, a plain or missing stored gallery is stored encrypted at once.
+async fn load_store(
+    key: &str,
+    passphrase: Option<&str>,
+    dim: usize,
+) -> Result<(gallery::Gallery, Option<Seal>), JsValue> {
+    let stored = load_gallery(DATABASE, key).await?;
+    let bytes = (!stored.is_null() && !stored.is_undefined()).then(|| js_sys::Uint8Array::new(&stored).to_vec());
+    let unreadable =
+        |e: String| message(format!("the stored gallery '{key}' is unreadable ({e}); import a backup or clear it"));
+    match (bytes, passphrase) {
+        (None, None) => Ok((gallery::Gallery::new(dim), None)),
+        (None, Some(p)) => {
+            // Stored at once, so that the gallery stays locked from now on, even while empty.
+            let (g, seal) = (gallery::Gallery::new(dim), Seal::fresh(p).await?);
+            store_bytes(key, &g, Some(&seal)).await?;
+            Ok((g, Some(seal)))
+        }
+        (Some(b), _) if sealed::is_sealed(&b) => {
+            let p = passphrase
+                .ok_or_else(|| message(format!("the stored gallery '{key}' is encrypted: give its passphrase")))?;
+            let (plain, seal) = open_sealed(&b, p).await?;
+            Ok((gallery::Gallery::from_bytes(&plain).map_err(|e| unreadable(e.to_string()))?, Some(seal)))
+        }
+        (Some(b), p) => {
+            let g = gallery::Gallery::from_bytes(&b).map_err(|e| unreadable(e.to_string()))?;
+            let seal = match p {
+                Some(p) => {
+                    let seal = Seal::fresh(p).await?;
+                    store_bytes(key, &g, Some(&seal)).await?;
+                    Some(seal)
+                }
+                None => None,
+            };
+            Ok((g, seal))
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -260,14 +363,9 @@ impl Recognizer {
         });
         let (target, no_gpu) = Target::resolve(s.backend).await.map_err(js_error)?;
         let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
-        let gallery = match &s.gallery {
-            Some(key) => match load_gallery(DATABASE, key).await? {
-                v if v.is_null() || v.is_undefined() => gallery::Gallery::new(pipeline.embedder.dim),
-                v => gallery::Gallery::from_bytes(&js_sys::Uint8Array::new(&v).to_vec()).map_err(|e| {
-                    message(format!("the stored gallery '{key}' is unreadable ({e}); import a backup or clear it"))
-                })?,
-            },
-            None => gallery::Gallery::new(pipeline.embedder.dim),
+        let (gallery, seal) = match &s.gallery {
+            Some(key) => load_store(key, s.passphrase.as_deref(), pipeline.embedder.dim).await?,
+            None => (gallery::Gallery::new(pipeline.embedder.dim), None),
         };
         let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
         Ok(Recognizer {
@@ -277,7 +375,13 @@ impl Recognizer {
             metric: s.metric,
             threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
             no_gpu,
-            store: Rc::new(RefCell::new(Store { gallery, key: s.gallery, saving: false })),
+            store: Rc::new(RefCell::new(Store {
+                gallery,
+                key: s.gallery,
+                seal,
+                passphrase: s.passphrase,
+                saving: false,
+            })),
         })
     }
 
@@ -441,9 +545,25 @@ impl Gallery {
         self.store.borrow().gallery.to_bytes()
     }
 
-    /// Replaces the gallery with an exported file, after checking it whole.
+    /// The gallery is stored encrypted (a passphrase was given).
+    #[wasm_bindgen(getter)]
+    pub fn encrypted(&self) -> bool {
+        self.store.borrow().seal.is_some()
+    }
+
+    /// Replaces the gallery with an exported file (plain, or encrypted with this recognizer's passphrase),
+    /// after checking it whole.
     pub async fn import(&self, bytes: Vec<u8>) -> Result<(), JsValue> {
-        let imported = gallery::Gallery::from_bytes(&bytes).map_err(js_error)?;
+        let plain = match sealed::is_sealed(&bytes) {
+            false => bytes,
+            true => {
+                let passphrase = self.store.borrow().passphrase.clone();
+                let p = passphrase
+                    .ok_or_else(|| message("the file is encrypted: create the recognizer with its passphrase"))?;
+                open_sealed(&bytes, &p).await?.0
+            }
+        };
+        let imported = gallery::Gallery::from_bytes(&plain).map_err(js_error)?;
         change_gallery(&self.store, |g| {
             if imported.dim() != g.dim() {
                 return Err(crate::Error::Input(format!(

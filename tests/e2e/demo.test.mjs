@@ -153,3 +153,33 @@ test('the demo says why it runs on the CPU, and recognises on WebGPU when asked 
     assert.deepEqual(errors, []);
   });
 });
+
+test('the gallery can be encrypted with a passphrase, and is locked until it is given again', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const profile = mkdtempSync(join(tmpdir(), 'localface-lock-'));
+  await withBrowser({ profile }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await until(page, () => window.localface.ready);
+    await page.fill('#name', 'Bea');
+    await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
+    await until(page, () => window.localface.people.length === 1);
+    assert.equal(await page.textContent('#lock-state'), 'stored in plain');
+    await page.fill('#passphrase', 'tea at five');
+    await page.click('#lock');
+    await until(page, () => window.localface.ready && !window.localface.locked);
+    assert.equal(await page.textContent('#lock-state'), 'stored encrypted');
+    // A reload: locked until the passphrase is given; a wrong one keeps it locked.
+    await page.reload();
+    await until(page, () => window.localface.locked === true);
+    assert.equal(await page.evaluate(() => window.localface.people.length), 0);
+    assert.match(await page.textContent('#messages'), /encrypted: enter its passphrase/);
+    await page.fill('#passphrase', 'coffee at six');
+    await page.click('#lock');
+    await until(page, () => /Wrong passphrase/.test(document.getElementById('messages').textContent));
+    await page.fill('#passphrase', 'tea at five');
+    await page.click('#lock');
+    await until(page, () => window.localface.ready && window.localface.people.length === 1);
+    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+  });
+});

@@ -1,7 +1,8 @@
 // Measurements of the demo page in headless Chromium (a benchmark, not a test): .wasm sizes, time from
 // navigation to the first recognised face, frames per second of the live loop with one face on each build,
 // and memory after 100 and after N frames. Run after scripts/build-web.sh:
-//   node tests/e2e/measure.mjs [FRAMES]      (default 2000)
+//   node tests/e2e/measure.mjs [FRAMES]              (default 2000)
+//   node tests/e2e/measure.mjs 20000 --memory-only   (the soak: only the memory curve of a long live loop)
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { ROOT, haveFaces, serve, video, launch, until } from './lib.mjs';
 
 const FRAMES = Number(process.argv[2] || 2000);
+const MEMORY_ONLY = process.argv.includes('--memory-only');
 if (!haveFaces()) process.exit(0);
 
 for (const f of ['localface_bg.wasm', 'localface_relaxed_bg.wasm']) {
@@ -32,7 +34,7 @@ await context.close();
 
 // Navigation to first recognised face, three fresh loads.
 const firsts = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < (MEMORY_ONLY ? 0 : 3); i++) {
   context = await launch({ profile, camera });
   page = await context.newPage();
   await page.goto(server.url + '/?camera=on');
@@ -41,7 +43,7 @@ for (let i = 0; i < 3; i++) {
   await context.close();
 }
 firsts.sort((a, b) => a - b);
-console.log(`navigation to first recognised face: ${firsts.map((t) => t.toFixed(0)).join(', ')} ms (median ${firsts[1].toFixed(0)} ms)`);
+if (!MEMORY_ONLY) console.log(`navigation to first recognised face: ${firsts.map((t) => t.toFixed(0)).join(', ')} ms (median ${firsts[1].toFixed(0)} ms)`);
 
 async function fps(page, seconds) {
   const f0 = await page.evaluate(() => window.localface.frames);
@@ -52,7 +54,7 @@ async function fps(page, seconds) {
 
 // Each backend: the CPU kernels in both builds, and WebGPU (headless Chromium's adapter is SwiftShader,
 // a GPU emulated on the CPU, which the automatic choice skips; ?backend=gpu forces it).
-for (const query of ['', '&simd=plain', '&backend=gpu']) {
+for (const query of MEMORY_ONLY ? [] : ['', '&simd=plain', '&backend=gpu']) {
   context = await launch({ profile, camera });
   page = await context.newPage();
   await page.goto(server.url + '/?camera=on' + query);
@@ -78,7 +80,7 @@ async function memory() {
 }
 const mib = (b) => (b / 1048576).toFixed(1) + ' MiB';
 const curve = [];
-for (const at of [100, 250, 500, 1000, 1500, FRAMES]) {
+for (const at of [100, 250, 500, 1000, 1500, 2500, 5000, 7500, 10000, 12500, 15000, 17500, FRAMES]) {
   if (at > FRAMES) continue;
   await until(page, (n) => window.localface.frames >= n, at, 600000);
   const m = await memory();

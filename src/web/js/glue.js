@@ -85,11 +85,13 @@ export async function loadGallery(dbName, key) {
 /** Stores the gallery bytes in one transaction: the old value or the new one, never a mix. Resolves once
  *  the write is durable; rejects (and stores nothing) when the quota is exceeded. */
 export async function saveGallery(dbName, key, bytes) {
+  // `bytes` views WebAssembly memory: copy it now, since memory growing during the await detaches the view.
+  const copy = bytes.slice().buffer;
   const db = await openDb(dbName);
   try {
     await new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-      tx.objectStore(STORE).put(bytes.slice().buffer, key);
+      tx.objectStore(STORE).put(copy, key);
       tx.oncomplete = () => resolve();
       const fail = () => {
         const e = tx.error;
@@ -103,4 +105,34 @@ export async function saveGallery(dbName, key, bytes) {
   } finally {
     db.close();
   }
+}
+
+// Encryption at rest (WebCrypto): the Rust side builds and checks the file format (src/gallery/sealed.rs);
+// these are the primitives. Byte arguments view WebAssembly memory: each is copied before the first await.
+
+/** AES-256-GCM key from a passphrase: PBKDF2-HMAC-SHA256. */
+export async function deriveKey(passphrase, salt, iterations) {
+  const saltCopy = salt.slice();
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
+  return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: saltCopy, iterations }, material,
+    { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+
+export async function encrypt(key, nonce, aad, plain) {
+  const params = { name: 'AES-GCM', iv: nonce.slice(), additionalData: aad.slice() };
+  return new Uint8Array(await crypto.subtle.encrypt(params, key, plain.slice()));
+}
+
+/** Rejects when the tag does not check out: a wrong passphrase or a changed file. */
+export async function decrypt(key, nonce, aad, ciphertext) {
+  const params = { name: 'AES-GCM', iv: nonce.slice(), additionalData: aad.slice() };
+  try {
+    return new Uint8Array(await crypto.subtle.decrypt(params, key, ciphertext.slice()));
+  } catch {
+    throw new Error('wrong passphrase, or the encrypted gallery was altered');
+  }
+}
+
+export function randomBytes(n) {
+  return crypto.getRandomValues(new Uint8Array(n));
 }

@@ -43,6 +43,9 @@ export interface RecognizerOptions {
   tiles?: boolean;
   /** The gallery's key in IndexedDB ('default'); null keeps it in memory only. */
   gallery?: string | null;
+  /** Encrypts the stored gallery (AES-256-GCM, key from PBKDF2-HMAC-SHA256, 600,000 iterations); a stored
+   *  gallery that is encrypted needs it, a plain one is encrypted at once. Exports stay plain. */
+  passphrase?: string;
 }
 
 export interface InitOptions {
@@ -60,12 +63,14 @@ export class Gallery {
   private constructor();
   free(): void;
   people(): Person[];
+  /** Whether the stored gallery is encrypted. */
+  readonly encrypted: boolean;
   rename(from: string, to: string): Promise<void>;
   remove(name: string): Promise<void>;
   clear(): Promise<void>;
   /** The gallery as a versioned, checksummed file. */
   export(): Uint8Array;
-  /** Replaces the gallery with an exported file, checked whole first. */
+  /** Replaces the gallery with an exported file (plain, or encrypted with this passphrase), checked whole first. */
   import(bytes: Uint8Array): Promise<void>;
 }
 
@@ -96,6 +101,8 @@ export class RecognizerWorker {
   readonly fallbackReason: string | null;
   readonly kernels: string;
   readonly threshold: number;
+  /** Whether the stored gallery is encrypted (a passphrase was given). */
+  readonly encrypted: boolean;
   /** How many times a crashed worker was replaced. */
   readonly restarts: number;
   readonly gallery: {

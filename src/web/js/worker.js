@@ -9,7 +9,12 @@ async function call(method, args) {
     await init(args[1] || {});
     const options = { ...args[0], onProgress: (p) => self.postMessage({ progress: p }) };
     recognizer = await Recognizer.create(options);
-    return { kernels: recognizer.kernels, threshold: recognizer.threshold };
+    const gallery = recognizer.gallery;
+    try {
+      return { kernels: recognizer.kernels, threshold: recognizer.threshold, encrypted: gallery.encrypted };
+    } finally {
+      gallery.free();
+    }
   }
   if (!recognizer) throw new Error('the recognizer is not created yet');
   if (method.startsWith('gallery.')) {
