@@ -265,7 +265,8 @@ mod photos {
     async fn a_gallery_encrypted_natively_imports_in_the_browser() {
         let file = include_bytes!("data/native-sealed.lfg").to_vec();
         let key = format!("test-{}", js_sys::Math::random());
-        let wrong = recognizer_with(&key, Some("another")).await.unwrap();
+        // (Each recognizer on its own key: a passphrase locks even an empty stored gallery at once.)
+        let wrong = recognizer_with(&format!("{key}-other"), Some("another")).await.unwrap();
         assert!(error_text(wrong.gallery().import(file.clone()).await.unwrap_err()).contains("wrong passphrase"));
         drop(wrong);
         let r = recognizer_with(&key, Some("made natively")).await.unwrap();

@@ -644,7 +644,7 @@ impl GpuModel {
                 let xs = shape(0);
                 let scale = |input: usize, output: usize| {
                     if *align_corners && output > 1 {
-                        (input - 1) as f32 / (output - 1) as f32
+                        input.saturating_sub(1) as f32 / (output - 1) as f32
                     } else {
                         input as f32 / output as f32
                     }
