@@ -7,8 +7,7 @@ mod common;
 
 use common::*;
 use localface::backend::{block_on, Network, Target};
-use localface::face::detect::Range;
-use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
+use localface::face::{LandmarkSource, ONET};
 use localface::frame::Rgb;
 use localface::gallery::{Gallery, Metric};
 use localface::model::Tensor;
@@ -16,12 +15,6 @@ use std::time::Instant;
 
 fn error(result: localface::Result<impl std::fmt::Debug>) -> String {
     result.unwrap_err().to_string()
-}
-
-fn pipeline() -> Pipeline {
-    let bytes = |f: &str| model_bytes(f);
-    block_on(Pipeline::new(&bytes(SHORT_RANGE), Range::Short, Some(&bytes(ONET)), &bytes(MOBILEFACENET), &Target::Cpu))
-        .unwrap()
 }
 
 #[test]
@@ -35,7 +28,7 @@ fn frames_of_bad_sizes() {
     assert!(error(Rgb::new(4, 4, vec![0; 47])).contains("47 bytes for a 4x4 RGB frame"));
     assert!(error(Rgb::new(4, 4, vec![0; 64])).contains("64 bytes for a 4x4 RGB frame"));
     // 1x1 and 2x1000 frames are fine: no face, no error.
-    let p = pipeline();
+    let p = default_pipeline(&Target::Cpu);
     for (w, h) in [(1, 1), (2, 1000), (1000, 2)] {
         let frame = Rgb::new(w, h, vec![90; w * h * 3]).unwrap();
         let faces = block_on(p.faces(&frame, &p.detector.default_options(), LandmarkSource::Onet)).unwrap();

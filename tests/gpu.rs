@@ -10,8 +10,8 @@ mod gpu_cases;
 use common::references::cases;
 use common::*;
 use localface::backend::{block_on, Backend, Network, Target};
-use localface::face::detect::{DetectOptions, Range};
-use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
+use localface::face::detect::DetectOptions;
+use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, SHORT_RANGE};
 use localface::gpu::{Fault, Gpu};
 use localface::model::Tensor;
 use std::sync::Arc;
@@ -150,19 +150,13 @@ fn onet_matches_cpu_on_real_crops() {
     raw_outputs_agree("onet.tflite", 1e-5);
 }
 
-fn pipeline(target: &Target) -> Pipeline {
-    let bytes = |f: &str| model_bytes(f);
-    block_on(Pipeline::new(&bytes(SHORT_RANGE), Range::Short, Some(&bytes(ONET)), &bytes(MOBILEFACENET), target))
-        .unwrap()
-}
-
 #[test]
 fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_is_lost() {
     if !have_faces() {
         return;
     }
     let gpu = gpu();
-    let (on_gpu, on_cpu) = (pipeline(&Target::Gpu(gpu.clone())), pipeline(&Target::Cpu));
+    let (on_gpu, on_cpu) = (default_pipeline(&Target::Gpu(gpu.clone())), default_pipeline(&Target::Cpu));
     assert_eq!(on_gpu.backend(), "gpu");
     let photos = ["group/bbt4.jpg", "emotions-a/a1.jpg", "group/group5.jpg"];
     let options = DetectOptions { tiles: false, ..on_cpu.detector.default_options() };

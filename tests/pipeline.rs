@@ -7,8 +7,7 @@ mod common;
 use common::*;
 use localface::backend::{block_on, Target};
 use localface::face::align::{warp, Affine, Edge};
-use localface::face::detect::Range;
-use localface::face::{Face, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
+use localface::face::{Face, LandmarkSource, Pipeline};
 use localface::frame::{self, Rgb};
 use localface::gallery::{Gallery, Metric, DEFAULT_COSINE_THRESHOLD};
 use std::sync::OnceLock;
@@ -17,16 +16,7 @@ const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "r
 
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
-    P.get_or_init(|| {
-        block_on(Pipeline::new(
-            &model_bytes(SHORT_RANGE),
-            Range::Short,
-            Some(&model_bytes(ONET)),
-            &model_bytes(MOBILEFACENET),
-            &Target::Cpu,
-        ))
-        .unwrap()
-    })
+    P.get_or_init(|| default_pipeline(&Target::Cpu))
 }
 
 fn load(rel: &str) -> Rgb {

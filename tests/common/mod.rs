@@ -4,6 +4,9 @@
 pub mod references;
 pub mod tflite_writer;
 
+use localface::backend::{block_on, Target};
+use localface::face::detect::Range;
+use localface::face::{Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::model::{Graph, Tensor};
 use std::path::PathBuf;
 
@@ -24,6 +27,12 @@ pub fn model_bytes(file: &str) -> Vec<u8> {
 
 pub fn graph(file: &str) -> Graph {
     Graph::from_tflite(&model_bytes(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The default pipeline (short-range BlazeFace, O-Net, MobileFaceNet) on `target`.
+pub fn default_pipeline(target: &Target) -> Pipeline {
+    let (detector, onet, embedder) = (model_bytes(SHORT_RANGE), model_bytes(ONET), model_bytes(MOBILEFACENET));
+    block_on(Pipeline::new(&detector, Range::Short, Some(&onet), &embedder, target)).unwrap()
 }
 
 /// The shared photos (read in place, never copied into the project).
