@@ -114,12 +114,17 @@ impl Network {
                 Err(e) => return Err(e),
             }
         }
-        self.run_cpu(inputs)
+        self.cpu_kernels(inputs)
     }
 
     /// Runs on the CPU kernels, whatever the target.
     pub fn run_cpu(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         check_finite(inputs)?;
+        self.cpu_kernels(inputs)
+    }
+
+    /// The CPU kernels on inputs already checked.
+    fn cpu_kernels(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         if self.reference {
             crate::cpu::run(&self.graph, inputs)
         } else {

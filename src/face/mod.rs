@@ -130,15 +130,15 @@ impl Pipeline {
 }
 
 impl Pipeline {
+    fn networks(&self) -> impl Iterator<Item = &Network> {
+        [&self.detector.net, &self.embedder.net].into_iter().chain(self.landmarker.as_ref().map(|l| &l.net))
+    }
+
     /// Where the networks run now: "gpu" when all three do, else "cpu" (or "reference").
     pub fn backend(&self) -> &'static str {
-        let mut nets = vec![&self.detector.net, &self.embedder.net];
-        if let Some(l) = &self.landmarker {
-            nets.push(&l.net);
-        }
-        if nets.iter().all(|n| n.active() == "gpu") {
+        if self.networks().all(|n| n.active() == "gpu") {
             "gpu"
-        } else if nets.iter().any(|n| n.active() == "reference") {
+        } else if self.networks().any(|n| n.active() == "reference") {
             "reference"
         } else {
             "cpu"
@@ -147,11 +147,7 @@ impl Pipeline {
 
     /// Why a network left (or never reached) the GPU, if one did.
     pub fn fallback(&self) -> Option<String> {
-        let mut nets = vec![&self.detector.net, &self.embedder.net];
-        if let Some(l) = &self.landmarker {
-            nets.push(&l.net);
-        }
-        nets.iter().find_map(|n| n.fallback())
+        self.networks().find_map(|n| n.fallback())
     }
 }
 

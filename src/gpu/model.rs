@@ -494,28 +494,34 @@ impl GpuModel {
         let weights =
             vec![Binding::Tensor(node.inputs[0]), Binding::Filter, Binding::Bias, Binding::Slope, Binding::Output];
         let one_input = vec![Binding::Tensor(node.inputs[0]), Binding::Output];
-        let conv_params = |c: &crate::model::Conv, xs: &[usize], fs: &[usize], co: usize| -> Result<Vec<u32>> {
-            let (oh, pad_top) = window(xs[1], fs[1], c.stride[0], c.dilation[0], c.padding)?;
-            let (ow, pad_left) = window(xs[2], fs[2], c.stride[1], c.dilation[1], c.padding)?;
-            Ok(vec![
-                u(total),
-                gx,
-                u(xs[1]),
-                u(xs[2]),
-                u(xs[3]),
-                u(oh),
-                u(ow),
-                u(co),
-                u(fs[1]),
-                u(fs[2]),
-                u(c.stride[0]),
-                u(c.stride[1]),
-                u(c.dilation[0]),
-                u(c.dilation[1]),
-                u(pad_top),
-                u(pad_left),
-                activation_code(c.activation),
-            ])
+        // The parameter block of the windowed kernels (conv, depthwise, pool; see conv.wgsl): slot 7 is the
+        // output channels, or for pooling whether it takes the max.
+        let window_params =
+            |xs: &[usize], k: [usize; 2], stride: [usize; 2], dilation: [usize; 2], padding, slot7, act| {
+                let (oh, pad_top) = window(xs[1], k[0], stride[0], dilation[0], padding)?;
+                let (ow, pad_left) = window(xs[2], k[1], stride[1], dilation[1], padding)?;
+                Ok::<_, Error>(vec![
+                    u(total),
+                    gx,
+                    u(xs[1]),
+                    u(xs[2]),
+                    u(xs[3]),
+                    u(oh),
+                    u(ow),
+                    slot7,
+                    u(k[0]),
+                    u(k[1]),
+                    u(stride[0]),
+                    u(stride[1]),
+                    u(dilation[0]),
+                    u(dilation[1]),
+                    u(pad_top),
+                    u(pad_left),
+                    activation_code(act),
+                ])
+            };
+        let conv_params = |c: &crate::model::Conv, xs: &[usize], fs: &[usize], co: usize| {
+            window_params(xs, [fs[1], fs[2]], c.stride, c.dilation, c.padding, u(co), c.activation)
         };
         Ok(match &node.op {
             Op::Conv2d(c) => {
@@ -586,29 +592,8 @@ impl GpuModel {
                 )]
             }
             Op::MaxPool2d(p) | Op::AvgPool2d(p) => {
-                let xs = shape(0);
-                let (oh, pad_top) = window(xs[1], p.filter[0], p.stride[0], 1, p.padding)?;
-                let (ow, pad_left) = window(xs[2], p.filter[1], p.stride[1], 1, p.padding)?;
                 let max = u32::from(matches!(node.op, Op::MaxPool2d(_)));
-                let params = vec![
-                    u(total),
-                    gx,
-                    u(xs[1]),
-                    u(xs[2]),
-                    u(xs[3]),
-                    u(oh),
-                    u(ow),
-                    max,
-                    u(p.filter[0]),
-                    u(p.filter[1]),
-                    u(p.stride[0]),
-                    u(p.stride[1]),
-                    0,
-                    0,
-                    u(pad_top),
-                    u(pad_left),
-                    activation_code(p.activation),
-                ];
+                let params = window_params(shape(0), p.filter, p.stride, [1, 1], p.padding, max, p.activation)?;
                 vec![(Kernel::Pool, params, one_input, groups)]
             }
             Op::Pad(pads) => {
