@@ -3,10 +3,14 @@
 //! photo tests skip where that folder is absent).
 #![cfg(target_arch = "wasm32")]
 
+#[path = "common/web.rs"]
+mod web_helpers;
+
 use localface::web::Recognizer;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
+use web_helpers::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -33,31 +37,6 @@ async fn recognizer(key: Option<&str>) -> Recognizer {
     )
     .await
     .unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-fn error_text(e: JsValue) -> String {
-    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
-}
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(v, &key.into()).unwrap()
-}
-
-fn array(v: JsValue) -> Vec<JsValue> {
-    js_sys::Array::from(&v).iter().collect()
-}
-
-/// An ImageData holding a copy of `rgba` (a view into wasm memory would dangle once the Vec is dropped).
-fn rgba_image(rgba: &[u8], w: u32, h: u32) -> JsValue {
-    let copy = js_sys::Uint8ClampedArray::from(rgba);
-    web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&copy, w, h).unwrap().into()
-}
-
-/// An ImageData of a decoded photo.
-fn image_data(bytes: &[u8]) -> JsValue {
-    let frame = localface::frame::decode(bytes).unwrap();
-    let rgba: Vec<u8> = frame.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
-    rgba_image(&rgba, frame.width as u32, frame.height as u32)
 }
 
 /// A flat grey ImageData: a frame without a face.

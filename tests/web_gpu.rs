@@ -6,6 +6,9 @@
 
 #[path = "common/gpu_cases.rs"]
 mod gpu_cases;
+#[cfg(shared_faces)]
+#[path = "common/web.rs"]
+mod web_helpers;
 
 use localface::backend::{Network, Target};
 use localface::gpu::{Fault, Gpu};
@@ -89,6 +92,7 @@ async fn out_of_memory_and_pipeline_failures_fall_back_to_the_cpu() {
 #[cfg(shared_faces)]
 mod photos {
     use super::*;
+    use crate::web_helpers::{get, image_data};
     use localface::face::detect::{DetectOptions, Range};
     use localface::face::{LandmarkSource, Pipeline};
     use localface::web::Recognizer;
@@ -135,19 +139,6 @@ mod photos {
         assert_eq!(on_gpu.backend(), "cpu");
         assert!(on_gpu.fallback().unwrap().contains("lost"));
         console_log!("WebGPU pipeline vs CPU on real photos: worst embedding cosine {worst:.7}");
-    }
-
-    fn image_data(bytes: &[u8]) -> JsValue {
-        let frame = localface::frame::decode(bytes).unwrap();
-        let rgba: Vec<u8> = frame.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
-        let copy = js_sys::Uint8ClampedArray::from(&rgba[..]);
-        web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&copy, frame.width as u32, frame.height as u32)
-            .unwrap()
-            .into()
-    }
-
-    fn get(v: &JsValue, key: &str) -> JsValue {
-        js_sys::Reflect::get(v, &key.into()).unwrap()
     }
 
     /// The JS API with `backend: 'gpu'`: it runs on WebGPU and recognises as the CPU does.
