@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# The GPU benchmark (benches/gpu.rs) on a machine with an NVIDIA GPU through Vulkan: the device tool's
-# machine, which has no Rust and reaches no network. Build here, run there:
-#   here:  scripts/bench-gpu-device.sh prepare      # the bench binary, the models and the Vulkan loader in target/device/
-#   there: scripts/bench-gpu-device.sh run          # (device tool: carry ["target/device"])
+# The GPU tests (tests/gpu.rs) and benchmark (benches/gpu.rs) on a machine with an NVIDIA GPU through
+# Vulkan: the device tool's machine, which has no Rust and reaches no network. Build here, run there:
+#   here:  scripts/bench-gpu-device.sh prepare   # binaries, models, reference cases, photos, Vulkan loader -> target/device/
+#   there: scripts/bench-gpu-device.sh run       # (device tool: carry ["target/device"])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/device
+executable() { # the executable of the target named "gpu", from cargo's JSON messages
+  python3 -c 'import json,sys; print(*[m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable") and m["target"]["name"] == "gpu"])'
+}
 case "${1:-}" in
   prepare)
     scripts/fetch-models.sh
-    bin=$(cargo bench --bench gpu --no-run --message-format=json 2>/dev/null |
-      python3 -c 'import json,sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])')
-    rm -rf "$out" && mkdir -p "$out/debs" && cp "$bin" "$out/bench-gpu" && cp -r models "$out/models"
+    [ -f target/references/manifest.json ] || scripts/make-references.sh
+    bench=$(cargo bench --bench gpu --no-run --message-format=json 2>/dev/null | executable)
+    tests=$(cargo test --release --test gpu --no-run --message-format=json 2>/dev/null | executable)
+    rm -rf "$out" && mkdir -p "$out/debs"
+    strip -o "$out/bench-gpu" "$bench" && strip -o "$out/test-gpu" "$tests"
+    cp -r models "$out/models" && cp -r target/references "$out/references" && cp -r ../shared/data/faces "$out/faces"
     o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-    mkdir -p /tmp/amd64/partial && apt-get $o update -qq && (cd "$out/debs" && apt-get $o download libvulkan1 >/dev/null)
+    mkdir -p /tmp/amd64/partial && apt-get $o update -qq && (cd "$out/debs" && apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 >/dev/null)
     du -sh "$out"
     ;;
   run)
     for f in "$out"/debs/*.deb; do dpkg -x "$f" /; done
     ldconfig
-    nvidia=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-    [ -f "$nvidia" ] && export VK_DRIVER_FILES=$nvidia
+    # NVIDIA's Vulkan driver lives in libGLX_nvidia (hence libglvnd); its manifest is where the image put it.
+    nvidia=$(ls /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+      /etc/vulkan/icd.d/nvidia_icd.json 2>/dev/null | head -1 || true)
+    [ -n "$nvidia" ] && export VK_DRIVER_FILES=$nvidia
+    echo "Vulkan driver manifest: ${nvidia:-none found}"
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-    LOCALFACE_MODELS="$out/models" "$out/bench-gpu"
+    export LOCALFACE_MODELS="$out/models" LOCALFACE_REFERENCES="$out/references" LOCALFACE_FACES="$out/faces"
+    "$out/test-gpu" --test-threads=1 --nocapture
+    "$out/bench-gpu"
     ;;
   *) echo "usage: $0 prepare|run" >&2; exit 2 ;;
 esac

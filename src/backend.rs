@@ -61,13 +61,11 @@ pub struct Network {
 impl Network {
     /// Loads a graph for the CPU kernels (a GPU target loads it on the CPU too: use `load` for it).
     pub fn new(graph: Graph, target: &Target) -> Network {
-        let cpu = CpuModel::new(&graph);
-        Network { graph, reference: matches!(target, Target::Reference), cpu, gpu: None, fallback: Mutex::new(None) }
+        Network::on_cpu(graph, target, None, None)
     }
 
     /// Loads a graph for a target. A graph the GPU backend cannot run stays on the CPU (see `fallback`).
     pub async fn load(graph: Graph, target: &Target) -> Network {
-        let cpu = CpuModel::new(&graph);
         let (gpu, fallback) = match target {
             Target::Gpu(device) => match GpuModel::new(device.clone(), &graph).await {
                 Ok(model) => (Some(model), None),
@@ -75,6 +73,14 @@ impl Network {
             },
             _ => (None, None),
         };
+        Network::on_cpu(graph, target, gpu, fallback)
+    }
+
+    /// The CPU side of a network: the graph with its residual adds fused (the GPU's model, if any, was
+    /// compiled from the graph as it was).
+    fn on_cpu(mut graph: Graph, target: &Target, gpu: Option<GpuModel>, fallback: Option<String>) -> Network {
+        crate::model::rewrite::fuse_residual_adds(&mut graph);
+        let cpu = CpuModel::new(&graph);
         Network { graph, reference: matches!(target, Target::Reference), cpu, gpu, fallback: Mutex::new(fallback) }
     }
 

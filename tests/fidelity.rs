@@ -149,3 +149,30 @@ fn rewrites_fuse_the_spelled_out_ops() {
         assert_eq!(count(&g, "DEQUANTIZE") + count(&g, "RELU"), 0, "{model}: DEQUANTIZE or RELU left");
     }
 }
+
+#[test]
+fn residual_adds_fold_into_their_convolutions_with_the_same_values() {
+    // The CPU backend's own rewrite: every residual ADD (and the PAD widening its skip) goes into the
+    // convolution before it, and the reference kernels give the same values, bit for bit, on real inputs.
+    let count = |g: &Graph, name: &str| g.nodes.iter().filter(|n| n.op.name() == name).count();
+    // Full range keeps three ADDs: its upsampled feature maps join a convolution that has its own ReLU.
+    for (model, joins, adds_left) in [
+        ("MobileFaceNet.tflite", 12, 0),
+        ("face_detection_short_range.tflite", 16, 0),
+        ("face_detection_full_range.tflite", 20, 3),
+    ] {
+        let plain = graph(model);
+        let mut fused = plain.clone();
+        localface::model::rewrite::fuse_residual_adds(&mut fused);
+        assert_eq!(count(&fused, "CONV_2D+ADD"), joins, "{model}");
+        assert_eq!(count(&fused, "ADD"), adds_left, "{model}: ADDs left");
+        assert_eq!(count(&fused, "PAD"), 0, "{model}: PAD left");
+        let mut compared = 0;
+        for case in cases(model).into_iter().flatten() {
+            let want = localface::cpu::run(&plain, &case.inputs).unwrap();
+            assert_eq!(localface::cpu::run(&fused, &case.inputs).unwrap(), want, "{model} {}", case.name);
+            compared += 1;
+        }
+        println!("{model}: {joins} residual joins fused; the same outputs on {compared} real inputs");
+    }
+}

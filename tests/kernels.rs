@@ -73,7 +73,8 @@ fn conv2d_gemm_matches_reference() {
         let filter = rng.values(fs.iter().product());
         let (bias, slope) = (rng.values(fs[0]), rng.values(fs[0]));
         let want = reference::conv2d(&x, xs, &filter, fs, &bias, &slope, &conv);
-        let got = filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &slope, conv).run(&x, xs, out));
+        let got =
+            filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &slope, conv).run(&x, xs, None, out));
         assert_close(&format!("conv {xs:?} * {fs:?} {conv:?}"), &got, &want);
         cases += 1;
     }
@@ -138,7 +139,7 @@ fn one_value_slope_broadcasts_like_the_reference() {
     let (xs, fs) = ([1, 5, 5, 6], [10, 3, 3, 6]);
     let (x, filter, bias) = (rng.values(150), rng.values(540), rng.values(10));
     let want = reference::conv2d(&x, xs, &filter, fs, &bias, &[0.25], &conv);
-    let got = filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &[0.25], conv).run(&x, xs, out));
+    let got = filled(want.len(), |out| simd::ConvGemm::new(&filter, fs, &bias, &[0.25], conv).run(&x, xs, None, out));
     assert_close("conv with one slope", &got, &want);
 }
 
@@ -175,5 +176,36 @@ fn elementwise_and_pooling_match_reference() {
             let got = filled(want.len(), |out| pool2d(&x, xs, &pool, max, out));
             assert_close(&format!("{} pool {xs:?} {pool:?}", if max { "max" } else { "average" }), &got, &want);
         }
+    }
+}
+
+#[test]
+fn convolution_with_residual_add_matches_reference() {
+    // A convolution plus a skip tensor with as many or fewer channels (the rest zeros), then a ReLU-family
+    // activation: BlazeFace's and MobileFaceNet's residual joins, fused (`rewrite::fuse_residual_adds`).
+    let mut rng = Rng(23);
+    let mut shapes: Vec<([usize; 4], [usize; 4], usize)> = vec![
+        ([1, 64, 64, 24], [28, 1, 1, 24], 24),
+        ([2, 14, 14, 128], [64, 1, 1, 128], 64),
+        ([1, 8, 8, 3], [5, 3, 3, 3], 2),
+    ];
+    for _ in 0..40 {
+        let (ci, co, k) = (1 + rng.below(40), 1 + rng.below(40), 1 + 2 * rng.below(2));
+        let xs = [1 + rng.below(2), k + rng.below(9), k + rng.below(9), ci];
+        shapes.push((xs, [co, k, k, ci], 1 + rng.below(co)));
+    }
+    for (xs, fs, skip_channels) in shapes {
+        let activation = [Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1][rng.below(4)];
+        let conv = Conv { padding: Padding::Same, stride: [1, 1], dilation: [1, 1], activation };
+        let [n, h, w, ci] = xs;
+        let x = rng.values(n * h * w * ci);
+        let filter = rng.values(fs.iter().product());
+        let (bias, skip) = (rng.values(fs[0]), rng.values(n * h * w * skip_channels));
+        let want = reference::conv2d_add(&x, xs, &filter, fs, &bias, &skip, &conv);
+        let skip_in = simd::Skip { data: &skip, channels: skip_channels };
+        let got = filled(want.len(), |out| {
+            simd::ConvGemm::new(&filter, fs, &bias, &[], conv).run(&x, xs, Some(skip_in), out)
+        });
+        assert_close(&format!("conv {xs:?} * {fs:?} + skip of {skip_channels} {activation:?}"), &got, &want);
     }
 }

@@ -26,10 +26,14 @@ enum Fast {
 struct Pool(std::sync::Mutex<Vec<Vec<f32>>>);
 
 impl Pool {
-    /// A buffer of `n` values with arbitrary contents: the smallest pooled one that fits, or a new one.
+    /// A buffer of `n` values with arbitrary contents: a pooled one at least `n` long (the shortest), else
+    /// the smallest pooled one with room (grown with zeros), else a new one. A run asks for the same sizes
+    /// as the run before, so warm runs find their buffers long enough and write no zeros.
     fn take(&self, n: usize) -> Vec<f32> {
         let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let best = free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity());
+        let long_enough = free.iter().enumerate().filter(|(_, v)| v.len() >= n).min_by_key(|(_, v)| v.len());
+        let with_room = || free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity());
+        let best = long_enough.or_else(with_room);
         let mut v = match best.map(|(i, _)| i) {
             Some(i) => free.swap_remove(i),
             None => Vec::with_capacity(n),
@@ -119,7 +123,11 @@ impl CpuModel {
             let same_shapes = || node.inputs.len() == 2 && shapes[node.inputs[0]] == shapes[node.inputs[1]];
             use simd::elementwise::{binary, pool2d, Binary};
             match (&self.fast[k], &node.op) {
-                (Some(Fast::Conv(c)), _) => with(&|out| c.run(x, xs(), out)),
+                (Some(Fast::Conv(c)), Op::Conv2dAdd(_)) => {
+                    let skip = simd::Skip { data: get(3), channels: shapes[node.inputs[3]][3] };
+                    with(&|out| c.run(x, xs(), Some(skip), out))
+                }
+                (Some(Fast::Conv(c)), _) => with(&|out| c.run(x, xs(), None, out)),
                 (Some(Fast::Depthwise(d)), _) => with(&|out| d.run(x, xs(), out)),
                 (Some(Fast::Dense(d)), _) => with(&|out| d.run(x, out)),
                 (None, Op::Add(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Add, *a, out)),
@@ -160,6 +168,8 @@ fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
         |i: usize| -> [usize; 4] { graph.tensors[node.inputs[i]].shape.clone().try_into().expect("validated rank 4") };
     match &node.op {
         Op::Conv2d(c) => Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), slope(), *c))),
+        // The activation comes after the skip is added: `ConvGemm::run` adds it before activating.
+        Op::Conv2dAdd(c) => Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), &[], *c))),
         Op::DepthwiseConv2d(c) => {
             let [_, kh, kw, ch] = fs(1);
             Some(Fast::Depthwise(simd::Depthwise::new(constant(1), kh, kw, ch, constant(2), slope(), *c)))
@@ -235,6 +245,7 @@ fn reference_node<'a>(node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[V
     let slope = |first_extra: usize| if node.inputs.len() > first_extra { get(first_extra) } else { &[][..] };
     match &node.op {
         Op::Conv2d(c) => k::conv2d(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), slope(3), c),
+        Op::Conv2dAdd(c) => k::conv2d_add(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), get(3), c),
         Op::DepthwiseConv2d(c) => {
             k::depthwise_conv2d(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), slope(3), c)
         }

@@ -66,6 +66,28 @@ pub fn conv2d(
     out
 }
 
+/// A convolution without activation, plus `skip` ([n, oh, ow, c <= co]; the missing channels are zeros),
+/// then the activation: what CONV_2D, PAD and ADD compute separately, value for value.
+pub fn conv2d_add(
+    x: &[f32],
+    xs: [usize; 4],
+    filter: &[f32],
+    fs: [usize; 4],
+    bias: &[f32],
+    skip: &[f32],
+    conv: &Conv,
+) -> Vec<f32> {
+    let mut out = conv2d(x, xs, filter, fs, bias, &[], &Conv { activation: Activation::None, ..*conv });
+    let skip_channels = skip.len() / (out.len() / fs[0]);
+    for (o, s) in out.chunks_exact_mut(fs[0]).zip(skip.chunks_exact(skip_channels)) {
+        for (c, v) in o.iter_mut().enumerate() {
+            let added = *v + s.get(c).copied().unwrap_or(0.0);
+            *v = activate(added, conv.activation, &[], c);
+        }
+    }
+    out
+}
+
 /// Depthwise convolution with depth multiplier 1. x: [n, h, w, c], filter: [1, kh, kw, c] -> [n, oh, ow, c].
 pub fn depthwise_conv2d(
     x: &[f32],

@@ -115,7 +115,8 @@ fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
         Op::Concat { .. } => Kernel::Copy,
         Op::ResizeBilinear { .. } => Kernel::Resize,
         Op::ReduceMax { .. } | Op::Sum { .. } => Kernel::Reduce,
-        Op::Reshape(_) | Op::Dequantize => return None,
+        // A fused residual add never gets here: `check` refuses it.
+        Op::Reshape(_) | Op::Dequantize | Op::Conv2dAdd(_) => return None,
     })
 }
 
@@ -141,6 +142,7 @@ fn activation_code(a: Activation) -> u32 {
 /// Checks what the kernels cannot do, before anything is uploaded.
 fn check(node: &Node) -> Result<()> {
     match &node.op {
+        Op::Conv2dAdd(_) => unsupported("a convolution fused with its residual add (the CPU backend's rewrite)"),
         Op::ReduceMax { axes, .. } | Op::Sum { axes, .. } => {
             let mut sorted = axes.clone();
             sorted.sort_unstable();
@@ -659,6 +661,7 @@ impl GpuModel {
                 vec![(Kernel::Reduce, vec![u(outer * inner), gx, u(reduced), u(inner), max], one_input, groups)]
             }
             Op::Reshape(_) | Op::Dequantize => vec![],
+            Op::Conv2dAdd(_) => return unsupported("a convolution fused with its residual add"),
         })
     }
 }

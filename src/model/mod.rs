@@ -83,6 +83,10 @@ pub enum Op {
     Conv2d(Conv),
     /// [x NHWC, filter 1HWC, bias C, (slope C)]; depth multiplier 1 (checked at load).
     DepthwiseConv2d(Conv),
+    /// [x NHWC, filter OHWI, bias O, skip NHWC']: the convolution without activation, plus `skip` (C' <= O
+    /// channels, the rest taken as zeros), then the activation (ReLU family). A residual block's join,
+    /// fused for the CPU backend by `rewrite::fuse_residual_adds`; no file holds it.
+    Conv2dAdd(Conv),
     /// [x (flattened to rows of the filter's width), filter [out, in], bias out, (slope out)]
     FullyConnected {
         activation: Activation,
@@ -136,6 +140,7 @@ impl Op {
         match self {
             Op::Conv2d(_) => "CONV_2D",
             Op::DepthwiseConv2d(_) => "DEPTHWISE_CONV_2D",
+            Op::Conv2dAdd(_) => "CONV_2D+ADD",
             Op::FullyConnected { .. } => "FULLY_CONNECTED",
             Op::Add(_) => "ADD",
             Op::Sub(_) => "SUB",
@@ -272,6 +277,7 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
     let has_slope = |a: Activation| usize::from(a == Activation::Prelu);
     let (min, max) = match &node.op {
         Op::Conv2d(c) | Op::DepthwiseConv2d(c) => (3 + has_slope(c.activation), 3 + has_slope(c.activation)),
+        Op::Conv2dAdd(_) => (4, 4),
         Op::FullyConnected { activation, .. } => (3 + has_slope(*activation), 3 + has_slope(*activation)),
         Op::Add(_) | Op::Sub(_) | Op::Mul(_) | Op::Div(_) | Op::Prelu => (2, 2),
         Op::Concat { .. } => (1, usize::MAX),
@@ -282,7 +288,7 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
         return model_err(format!("{} has {count} inputs", node.op.name()));
     }
     let weight_rank = match &node.op {
-        Op::Conv2d(_) | Op::DepthwiseConv2d(_) => Some(4),
+        Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::Conv2dAdd(_) => Some(4),
         Op::FullyConnected { .. } => Some(2),
         _ => None,
     };
@@ -292,7 +298,9 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
             return model_err(format!("{}: filter '{}' must be a constant of rank {rank}", node.op.name(), w.name));
         }
         let out_channels = if matches!(node.op, Op::DepthwiseConv2d(_)) { w.shape[3] } else { w.shape[0] };
-        for &extra in &node.inputs[2..] {
+        // Bias and slope; a fused add's last input is the skip tensor, not a weight.
+        let per_channel = if matches!(node.op, Op::Conv2dAdd(_)) { &node.inputs[2..3] } else { &node.inputs[2..] };
+        for &extra in per_channel {
             let t = &graph.tensors[extra];
             match &t.data {
                 Some(d) if d.len() == out_channels || d.len() == 1 => {}

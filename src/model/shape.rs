@@ -110,6 +110,14 @@ fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
             let (ow, _) = window(w, kw, c.stride[1], c.dilation[1], c.padding)?;
             Ok(vec![n, oh, ow, out_ch])
         }
+        Op::Conv2dAdd(c) => {
+            let out = node_output(&Op::Conv2d(*c), &ins[..2])?;
+            let skip = rank4(ins[3])?;
+            if skip[..3] != out[..3] || skip[3] > out[3] {
+                return model_err(format!("cannot add {skip:?} to the convolution's {out:?}"));
+            }
+            Ok(out)
+        }
         Op::FullyConnected { keep_num_dims, .. } => {
             let (out, width) = (ins[1][0], ins[1][1]);
             let total = element_count(ins[0])?;

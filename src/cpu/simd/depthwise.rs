@@ -1,12 +1,14 @@
 //! Depthwise convolution (depth multiplier 1), channels four at a time.
 //!
-//! For each output row and block of four channels the loop runs along the row; the taps inside the input are
-//! a rectangle of the filter (ranges computed once per row and per column). The common 3x3 case keeps the
-//! block's nine weights in registers across the row. Per channel: a running sum over the taps in filter
-//! order from zero, then the bias, as the reference kernel adds.
+//! Along each output row, the pixels whose taps inside the input are the same rectangle of the filter (all
+//! of them, away from the borders) form a run. A run goes eight (then four) pixels at a time per block of
+//! four channels: eight running sums in flight hide the latency of each multiply-add, and each weight is
+//! loaded once for the eight. What is left (borders, the last few) goes a pixel at a time, sixteen channels
+//! at a time. Per channel: a running sum over the taps in filter order from zero, then the bias, as the
+//! reference adds.
 
 use super::lanes::F4;
-use super::{activate4, padded};
+use super::{activate4, padded, tap_ranges};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
 use crate::model::Conv;
@@ -23,19 +25,6 @@ pub struct Depthwise {
     bias: Vec<f32>,
     slope: Vec<f32>,
     conv: Conv,
-}
-
-/// The filter taps [first, end) whose input position falls inside a dimension of `size`, for each output
-/// position along it.
-fn tap_ranges(out: usize, size: usize, k: usize, stride: usize, dilation: usize, pad: usize) -> Vec<(usize, usize)> {
-    (0..out)
-        .map(|o| {
-            let inside = |t: usize| (o * stride + t * dilation).checked_sub(pad).is_some_and(|i| i < size);
-            let first = (0..k).find(|&t| inside(t)).unwrap_or(k);
-            let end = (first..k).find(|&t| !inside(t)).unwrap_or(k);
-            (first, end.max(first))
-        })
-        .collect()
 }
 
 impl Depthwise {
@@ -71,6 +60,39 @@ impl Depthwise {
         }
     }
 
+    /// `N` pixels with the same taps, the first at input offset `base` and each `pixel_step` floats after
+    /// the last, into `out` (their `N * c` outputs); channels in blocks of four (the rest are left to the
+    /// caller).
+    fn pixels<const N: usize>(
+        &self,
+        x: &[f32],
+        base: usize,
+        pixel_step: usize,
+        taps: &[(usize, usize)],
+        c: usize,
+        out: &mut [f32],
+    ) {
+        let act = self.conv.activation;
+        // One check for every read below (offset + channel block + pixel), instead of one per read.
+        let reach = taps.iter().map(|t| t.0).max().unwrap_or(0) + (N - 1) * pixel_step + c / 4 * 4;
+        assert!(base + reach <= x.len(), "depthwise taps beyond the input");
+        for ch in (0..c / 4 * 4).step_by(4) {
+            let mut acc = [F4::splat(0.0); N];
+            for &(xi, wi) in taps {
+                let weight = F4::load(&self.filter[wi + ch..]);
+                let at = base + xi + ch;
+                for (j, a) in acc.iter_mut().enumerate() {
+                    // SAFETY: xi <= the largest offset, ch + 4 <= c / 4 * 4 and j < N: within `reach`.
+                    *a = a.mul_add(unsafe { F4::load_unchecked(x, at + j * pixel_step) }, weight);
+                }
+            }
+            let (bias, slope) = (F4::load(&self.bias[ch..]), F4::load(&self.slope[ch..]));
+            for (j, a) in acc.iter().enumerate() {
+                activate4(*a + bias, act, slope).store(&mut out[j * c + ch..]);
+            }
+        }
+    }
+
     /// x: [n, h, w, c] -> out: [n, oh, ow, c]; every element of `out` is written.
     pub fn run(&self, x: &[f32], xs: [usize; 4], out: &mut [f32]) {
         let [n, h, w, c] = xs;
@@ -99,11 +121,12 @@ impl Depthwise {
                 let mut taps = [(0usize, 0usize); MAX_TAPS];
                 let mut count = 0;
                 let mut ranges = None;
+                let mut run_end = 0;
                 for ox in 0..ow {
                     let (kx0, kx1) = cols[ox];
                     let base = pixel_base(ox);
-                    let out_px = &mut out_row[ox * c..][..c];
                     if (ky1 - ky0) * (kx1 - kx0) > MAX_TAPS {
+                        let out_px = &mut out_row[ox * c..][..c];
                         self.pixel_generic(x, base, (ky0, ky1), (kx0, kx1), (step_y, step_x), out_px);
                         continue;
                     }
@@ -120,6 +143,23 @@ impl Depthwise {
                     // Valid taps lie inside the input, so base + offset is never negative.
                     let base = base as usize;
                     let taps = &taps[..count];
+                    if ox < run_end {
+                        continue;
+                    }
+                    // Eight or four pixels of a run together; a pixel alone only where fewer are left.
+                    let same = (ox..ow.min(ox + 8)).take_while(|&o| cols[o] == cols[ox]).count();
+                    let pixel_step = conv.stride[1] * c;
+                    if same >= 8 {
+                        self.pixels::<8>(x, base, pixel_step, taps, c, &mut out_row[ox * c..][..8 * c]);
+                        run_end = ox + 8;
+                        continue;
+                    }
+                    if same >= 4 {
+                        self.pixels::<4>(x, base, pixel_step, taps, c, &mut out_row[ox * c..][..4 * c]);
+                        run_end = ox + 4;
+                        continue;
+                    }
+                    let out_px = &mut out_row[ox * c..][..c];
                     // Sixteen channels at a time in four registers, then eight, then four.
                     let mut ch = 0;
                     while ch + 16 <= c {

@@ -2,8 +2,8 @@
 //! activation, and max / average pooling with channels four at a time. Results equal the reference kernels'
 //! (one operation per element, in the same order).
 
-use super::activate4;
 use super::lanes::F4;
+use super::{activate4, tap_ranges};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
 use crate::model::{Activation, Pool};
@@ -50,40 +50,41 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let (oh, pad_top) = window(h, pool.filter[0], pool.stride[0], 1, pool.padding).expect("shape checked");
     let (ow, pad_left) = window(w, pool.filter[1], pool.stride[1], 1, pool.padding).expect("shape checked");
     let out = &mut out[..n * oh * ow * c];
+    let rows = tap_ranges(oh, h, pool.filter[0], pool.stride[0], 1, pad_top);
+    let cols = tap_ranges(ow, w, pool.filter[1], pool.stride[1], 1, pad_left);
     let blocks = c / 4;
     let zero = F4::splat(0.0);
+    let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
+    // The input offsets of one output pixel's taps inside the input (at most the filter's area).
+    let mut taps = Vec::with_capacity(pool.filter[0] * pool.filter[1]);
     for b in 0..n {
-        for oy in 0..oh {
-            let ys: Vec<usize> = (0..pool.filter[0])
-                .filter_map(|ky| (oy * pool.stride[0] + ky).checked_sub(pad_top).filter(|&i| i < h))
-                .collect();
-            for ox in 0..ow {
-                let xs_: Vec<usize> = (0..pool.filter[1])
-                    .filter_map(|kx| (ox * pool.stride[1] + kx).checked_sub(pad_left).filter(|&i| i < w))
-                    .collect();
-                let taps = (ys.len() * xs_.len()).max(1) as f32;
-                let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
-                let at = |iy: usize, ix: usize| ((b * h + iy) * w + ix) * c;
-                for blk in 0..blocks {
-                    let ch = 4 * blk;
-                    let mut acc = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
-                    for &iy in &ys {
-                        for &ix in &xs_ {
-                            let v = F4::load(&x[at(iy, ix) + ch..]);
-                            acc = if max { acc.max(v) } else { acc + v };
-                        }
+        for (oy, &(ky0, ky1)) in rows.iter().enumerate() {
+            for (ox, &(kx0, kx1)) in cols.iter().enumerate() {
+                taps.clear();
+                for ky in ky0..ky1 {
+                    let iy = oy * pool.stride[0] + ky - pad_top;
+                    for kx in kx0..kx1 {
+                        taps.push(((b * h + iy) * w + ox * pool.stride[1] + kx - pad_left) * c);
                     }
-                    let v = if max { acc } else { acc / F4::splat(taps) };
+                }
+                let count = F4::splat(taps.len().max(1) as f32);
+                let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
+                for ch in (0..blocks * 4).step_by(4) {
+                    let mut acc = start;
+                    for &at in &taps {
+                        let v = F4::load(&x[at + ch..]);
+                        acc = if max { acc.max(v) } else { acc + v };
+                    }
+                    let v = if max { acc } else { acc / count };
                     activate4(v, pool.activation, zero).store(&mut out_px[ch..]);
                 }
                 for ch in 4 * blocks..c {
                     let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
-                    for &iy in &ys {
-                        for &ix in &xs_ {
-                            let v = x[at(iy, ix) + ch];
-                            acc = if max { acc.max(v) } else { acc + v };
-                        }
+                    for &at in &taps {
+                        let v = x[at + ch];
+                        acc = if max { acc.max(v) } else { acc + v };
                     }
+                    let taps = taps.len().max(1) as f32;
                     out_px[ch] = activate(if max { acc } else { acc / taps }, pool.activation, &[], 0);
                 }
             }

@@ -1,4 +1,5 @@
-//! Matrix multiply for convolutions and fully connected layers: C[m][n] = act(A[m][k] . B[k][n] + bias[n]).
+//! Matrix multiply for convolutions and fully connected layers: C[m][n] = act(A[m][k] . B[k][n] + bias[n]),
+//! optionally + S[m][n] before the activation (a residual add; S may have fewer columns, the rest zeros).
 //!
 //! B (the weights) is packed once at load into panels of 8 columns, each panel [k][8], zero-padded; the
 //! micro-kernel holds a 4 x 8 block of C in registers and walks k once. Each output is a running sum over k
@@ -40,10 +41,24 @@ impl PackedB {
     }
 }
 
-/// C = act(A . B + bias) for `m` rows of A, each `b.k` wide and contiguous; C rows are `b.n` wide.
-pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
+/// A tensor added to the product before the activation: rows of `channels` values, one per row of C.
+#[derive(Clone, Copy)]
+pub struct Skip<'a> {
+    pub data: &'a [f32],
+    pub channels: usize,
+}
+
+impl<'a> Skip<'a> {
+    fn row(&self, r: usize) -> &'a [f32] {
+        &self.data[r * self.channels..][..self.channels]
+    }
+}
+
+/// C = act(A . B + bias (+ skip)) for `m` rows of A, each `b.k` wide and contiguous; C rows are `b.n` wide.
+pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) {
     let (k, n) = (b.k, b.n);
     debug_assert!(a.len() >= m * k && c.len() >= m * n);
+    debug_assert!(skip.is_none_or(|s| s.channels <= n && s.data.len() >= m * s.channels));
     let mut row = 0;
     while row + MR <= m {
         for panel in 0..n.div_ceil(NR) {
@@ -53,7 +68,7 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
             let acc =
                 if n - panel * NR <= 4 { kernel_4x8::<1>(rows, k, weights) } else { kernel_4x8::<2>(rows, k, weights) };
             for (r, acc) in acc.iter().enumerate() {
-                store(b, panel, acc, &mut c[(row + r) * n..][..n]);
+                store(b, panel, acc, skip.map(|s| s.row(row + r)), &mut c[(row + r) * n..][..n]);
             }
         }
         row += MR;
@@ -61,7 +76,7 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, c: &mut [f32]) {
     for row in row..m {
         for panel in 0..n.div_ceil(NR) {
             let acc = kernel_1x8(&a[row * k..][..k], &b.data[panel * k * NR..][..k * NR]);
-            store(b, panel, &acc, &mut c[row * n..][..n]);
+            store(b, panel, &acc, skip.map(|s| s.row(row)), &mut c[row * n..][..n]);
         }
     }
 }
@@ -96,13 +111,18 @@ fn kernel_1x8(a: &[f32], panel: &[f32]) -> [F4; 2] {
     acc
 }
 
-/// Adds the bias, applies the activation and writes one row's panel (only the columns that exist).
+/// Adds the bias (then the skip row's values), applies the activation and writes one row's panel (only the
+/// columns that exist).
 #[inline(always)]
-fn store(b: &PackedB, panel: usize, acc: &[F4; 2], out_row: &mut [f32]) {
+fn store(b: &PackedB, panel: usize, acc: &[F4; 2], skip_row: Option<&[f32]>, out_row: &mut [f32]) {
     let col0 = panel * NR;
     let done = |h: usize| {
         let at = col0 + 4 * h;
-        activate4(acc[h] + F4::load(&b.bias[at..]), b.activation, F4::load(&b.slope[at..]))
+        let mut v = acc[h] + F4::load(&b.bias[at..]);
+        if let Some(s) = skip_row {
+            v = v + skip_lanes(s, at);
+        }
+        activate4(v, b.activation, F4::load(&b.slope[at..]))
     };
     if col0 + NR <= b.n {
         done(0).store(&mut out_row[col0..]);
@@ -115,4 +135,17 @@ fn store(b: &PackedB, panel: usize, acc: &[F4; 2], out_row: &mut [f32]) {
     done(1).store(&mut lanes[4..]);
     let width = b.n - col0;
     out_row[col0..].copy_from_slice(&lanes[..width]);
+}
+
+/// Four values of a skip row from column `at`; columns past its end are zeros.
+#[inline(always)]
+fn skip_lanes(row: &[f32], at: usize) -> F4 {
+    if at + 4 <= row.len() {
+        return F4::load(&row[at..]);
+    }
+    let mut lanes = [0.0f32; 4];
+    for (l, v) in lanes.iter_mut().zip(row.iter().skip(at)) {
+        *l = *v;
+    }
+    F4::load(&lanes)
 }

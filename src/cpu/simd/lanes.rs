@@ -16,6 +16,13 @@ mod imp {
             // SAFETY: `s` holds four f32; v128_load allows unaligned addresses.
             F4(unsafe { v128_load(s.as_ptr() as *const v128) })
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`: for hot loops that checked their whole range first.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F4 {
+            // SAFETY: the caller's range check; v128_load allows unaligned addresses.
+            F4(unsafe { v128_load(s.as_ptr().add(i) as *const v128) })
+        }
         #[inline(always)]
         pub fn store(self, s: &mut [f32]) {
             let s = &mut s[..4];
@@ -85,6 +92,13 @@ mod imp {
             let s = &s[..4];
             // SAFETY: `s` holds four f32; SSE is part of x86_64; loadu allows unaligned addresses.
             F4(unsafe { _mm_loadu_ps(s.as_ptr()) })
+        }
+        /// # Safety
+        /// `i + 4 <= s.len()`: for hot loops that checked their whole range first.
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F4 {
+            // SAFETY: the caller's range check; loadu allows unaligned addresses.
+            F4(unsafe { _mm_loadu_ps(s.as_ptr().add(i)) })
         }
         #[inline(always)]
         pub fn store(self, s: &mut [f32]) {
@@ -157,6 +171,12 @@ mod imp {
         #[inline(always)]
         pub fn load(s: &[f32]) -> F4 {
             F4([s[0], s[1], s[2], s[3]])
+        }
+        /// # Safety
+        /// `i + 4 <= s.len()` (checked here all the same).
+        #[inline(always)]
+        pub unsafe fn load_unchecked(s: &[f32], i: usize) -> F4 {
+            F4::load(&s[i..])
         }
         #[inline(always)]
         pub fn store(self, s: &mut [f32]) {

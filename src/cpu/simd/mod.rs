@@ -10,11 +10,32 @@ pub mod lanes;
 use crate::model::shape::window;
 use crate::model::{Activation, Conv};
 pub use depthwise::Depthwise;
+pub use gemm::Skip;
 use gemm::{gemm, PackedB};
 use lanes::F4;
 
 /// What the build's vectors are, for benchmarks and the browser's report.
 pub const ARCH: &str = lanes::NAME;
+
+/// The filter taps [first, end) whose input position falls inside a dimension of `size`, for each output
+/// position along it.
+pub(crate) fn tap_ranges(
+    out: usize,
+    size: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+) -> Vec<(usize, usize)> {
+    (0..out)
+        .map(|o| {
+            let inside = |t: usize| (o * stride + t * dilation).checked_sub(pad).is_some_and(|i| i < size);
+            let first = (0..k).find(|&t| inside(t)).unwrap_or(k);
+            let end = (first..k).find(|&t| !inside(t)).unwrap_or(k);
+            (first, end.max(first))
+        })
+        .collect()
+}
 
 /// A copy of `v` zero-padded to `len` (a one-value slope is repeated instead).
 pub(crate) fn padded(v: &[f32], len: usize) -> Vec<f32> {
@@ -56,8 +77,9 @@ impl ConvGemm {
         ConvGemm { packed, kh, kw, ci, conv }
     }
 
-    /// x: [n, h, w, ci] -> out: [n, oh, ow, co]; every element of `out` is written.
-    pub fn run(&self, x: &[f32], xs: [usize; 4], out: &mut [f32]) {
+    /// x: [n, h, w, ci] -> out: [n, oh, ow, co], plus `skip` ([n, oh, ow, c <= co]) before the activation
+    /// when given; every element of `out` is written.
+    pub fn run(&self, x: &[f32], xs: [usize; 4], skip: Option<Skip>, out: &mut [f32]) {
         let [n, h, w, ci] = xs;
         let conv = &self.conv;
         let (oh, pad_top) = window(h, self.kh, conv.stride[0], conv.dilation[0], conv.padding).expect("shape checked");
@@ -66,7 +88,7 @@ impl ConvGemm {
         let out = &mut out[..rows * self.packed.n];
         let direct = self.kh == 1 && self.kw == 1 && conv.stride == [1, 1] && pad_top == 0 && pad_left == 0;
         if direct {
-            gemm(x, rows, &self.packed, out);
+            gemm(x, rows, &self.packed, skip, out);
             return;
         }
         // Gather the taps of a block of output pixels into rows (im2col), then multiply: the block stays in
@@ -81,7 +103,8 @@ impl ConvGemm {
                 let (b, oy, ox) = (pixel / (oh * ow), pixel / ow % oh, pixel % ow);
                 self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
             }
-            gemm(&cols, count, &self.packed, &mut out[first * co..(first + count) * co]);
+            let skip = skip.map(|s| Skip { data: &s.data[first * s.channels..], channels: s.channels });
+            gemm(&cols, count, &self.packed, skip, &mut out[first * co..(first + count) * co]);
         }
     }
 
@@ -142,6 +165,6 @@ impl Dense {
     /// Every element of `out` ([rows, out]) is written.
     pub fn run(&self, x: &[f32], out: &mut [f32]) {
         let rows = x.len() / self.packed.k;
-        gemm(x, rows, &self.packed, &mut out[..rows * self.packed.n]);
+        gemm(x, rows, &self.packed, None, &mut out[..rows * self.packed.n]);
     }
 }
