@@ -192,20 +192,22 @@ fn execute(
 ) -> Result<Vec<Tensor>> {
     let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let shapes = shape::infer(graph, &input_shapes)?;
-    let mut values: Vec<Option<Vec<f32>>> = vec![None; graph.tensors.len()];
-    for (&id, t) in graph.inputs.iter().zip(inputs) {
+    for t in inputs {
         if t.data.len() != shape::element_count(&t.shape)? {
             return Err(Error::Input(format!("{} values for an input of shape {:?}", t.data.len(), t.shape)));
         }
-        values[id] = Some(t.data.clone());
     }
+    // Tensors computed so far; graph inputs are read where they are (not copied), constants from the graph.
+    let mut values: Vec<Option<Vec<f32>>> = vec![None; graph.tensors.len()];
+    let given = |id: usize| graph.inputs.iter().position(|&i| i == id).map(|p| inputs[p].data.as_slice());
     let mut readers_left = graph.reader_counts();
     for (k, node) in graph.nodes.iter().enumerate() {
         let out = {
             let get = |i: usize| -> &[f32] {
-                match &values[node.inputs[i]] {
+                let id = node.inputs[i];
+                match &values[id] {
                     Some(v) => v,
-                    None => graph.constant(node.inputs[i]).expect("validated: defined before use"),
+                    None => given(id).or_else(|| graph.constant(id)).expect("validated: defined before use"),
                 }
             };
             kernel(k, node, &get, &shapes)
@@ -220,17 +222,16 @@ fn execute(
             }
         }
     }
-    let outputs = graph
-        .outputs
-        .iter()
-        .map(|&o| {
-            let data = values[o]
-                .clone()
-                .or_else(|| graph.constant(o).map(<[f32]>::to_vec))
-                .expect("validated: outputs are written");
-            Tensor { shape: shapes[o].clone(), data }
-        })
-        .collect();
+    let mut outputs = Vec::with_capacity(graph.outputs.len());
+    for (k, &o) in graph.outputs.iter().enumerate() {
+        // Moved out, unless the same tensor is listed again.
+        let stored = if graph.outputs[k + 1..].contains(&o) { values[o].clone() } else { values[o].take() };
+        let data = match stored {
+            Some(v) => v,
+            None => given(o).or_else(|| graph.constant(o)).expect("validated: outputs are written").to_vec(),
+        };
+        outputs.push(Tensor { shape: shapes[o].clone(), data });
+    }
     Ok(outputs)
 }
 

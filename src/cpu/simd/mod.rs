@@ -97,7 +97,6 @@ impl ConvGemm {
         let mut cols = vec![0.0; IM2COL_BLOCK * k];
         for first in (0..rows).step_by(IM2COL_BLOCK) {
             let count = IM2COL_BLOCK.min(rows - first);
-            cols.fill(0.0);
             for (r, row) in cols.chunks_exact_mut(k).take(count).enumerate() {
                 let pixel = first + r;
                 let (b, oy, ox) = (pixel / (oh * ow), pixel / ow % oh, pixel % ow);
@@ -108,7 +107,8 @@ impl ConvGemm {
         }
     }
 
-    /// One output pixel's taps, in the filter's (ky, kx, ci) order; taps in the padding stay zero.
+    /// One output pixel's taps, in the filter's (ky, kx, ci) order; taps in the padding are zeros (the row
+    /// is cleared first only for pixels that have such taps).
     fn gather(
         &self,
         x: &[f32],
@@ -119,6 +119,14 @@ impl ConvGemm {
     ) {
         let [b, h, w, ci] = xs;
         let conv = &self.conv;
+        let inside = |o: usize, stride: usize, k: usize, dilation: usize, pad: usize, size: usize| {
+            o * stride >= pad && o * stride + (k - 1) * dilation < pad + size
+        };
+        let all_inside = inside(oy, conv.stride[0], self.kh, conv.dilation[0], pad_top, h)
+            && inside(ox, conv.stride[1], self.kw, conv.dilation[1], pad_left, w);
+        if !all_inside {
+            row.fill(0.0);
+        }
         for ky in 0..self.kh {
             let Some(iy) = (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h) else {
                 continue;
