@@ -69,14 +69,24 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                 }
                 let count = F4::splat(taps.len().max(1) as f32);
                 let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
-                for ch in (0..blocks * 4).step_by(4) {
-                    let mut acc = start;
-                    for &at in &taps {
-                        let v = F4::load(&x[at + ch..]);
-                        acc = if max { acc.max(v) } else { acc + v };
+                let body = &mut out_px[..blocks * 4];
+                // Tap by tap over the pixel's channels (each a contiguous run), in the reference's order.
+                for o in body.chunks_exact_mut(4) {
+                    start.store(o);
+                }
+                for &at in &taps {
+                    let src = &x[at..][..blocks * 4];
+                    for (o, v) in body.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                        let (acc, v) = (F4::load(o), F4::load(v));
+                        (if max { acc.max(v) } else { acc + v }).store(o);
                     }
-                    let v = if max { acc } else { acc / count };
-                    activate4(v, pool.activation, zero).store(&mut out_px[ch..]);
+                }
+                if !max || pool.activation != Activation::None {
+                    for o in body.chunks_exact_mut(4) {
+                        let acc = F4::load(o);
+                        let v = if max { acc } else { acc / count };
+                        activate4(v, pool.activation, zero).store(o);
+                    }
                 }
                 for ch in 4 * blocks..c {
                     let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
