@@ -37,6 +37,27 @@ fn frames_of_bad_sizes() {
 }
 
 #[test]
+fn every_image_in_the_fuzz_corpus_gives_a_frame_or_an_error() {
+    // The image_decode fuzzer's minimised corpus, replayed: malformed JPEG, PNG and WebP files reaching deep
+    // into the decoders. Each gives a frame of the size it claims or an error; a panic fails the test.
+    let (mut frames, mut errors, mut slowest) = (0, 0, 0.0f64);
+    for entry in std::fs::read_dir(root().join("fuzz/corpus/image_decode")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let start = Instant::now();
+        match localface::frame::decode(&bytes) {
+            Ok(frame) => {
+                assert_eq!(frame.data.len(), frame.width * frame.height * 3);
+                frames += 1;
+            }
+            Err(_) => errors += 1,
+        }
+        slowest = slowest.max(start.elapsed().as_secs_f64());
+    }
+    assert!(frames > 0 && errors > 0, "{frames} frames, {errors} errors: is the corpus there?");
+    println!("image corpus: {frames} files decoded, {errors} refused; slowest {:.0} ms", slowest * 1e3);
+}
+
+#[test]
 fn a_jpeg_that_makes_the_decoder_panic_is_an_error() {
     // Found by fuzzing (fuzz/ image_decode): zune-jpeg 0.5.15 indexes out of range in its IDCT.
     let e = localface::frame::decode(include_bytes!("data/zune-jpeg-panic.jpg")).unwrap_err().to_string();
