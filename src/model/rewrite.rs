@@ -107,12 +107,13 @@ pub fn fuse_residual_adds(graph: &mut Graph) {
             continue;
         }
         for (conv_out, skip) in [(a, b), (b, a)] {
-            let Some(conv) = uses.sole(graph, conv_out).filter(|&c| !remove[c]) else { continue };
+            // Read by this ADD alone, so no other fusion can have taken it (nor the PAD below).
+            let Some(conv) = uses.sole(graph, conv_out) else { continue };
             let Op::Conv2d(c) = graph.nodes[conv].op else { continue };
             if c.activation != Activation::None {
                 continue;
             }
-            let widened = uses.sole(graph, skip).filter(|&p| !remove[p] && appends_channels(graph, p));
+            let widened = uses.sole(graph, skip).filter(|&p| appends_channels(graph, p));
             let skip = widened.map_or(skip, |p| graph.nodes[p].inputs[0]);
             let conv_node = &graph.nodes[conv];
             let inputs = vec![conv_node.inputs[0], conv_node.inputs[1], conv_node.inputs[2], skip];

@@ -283,33 +283,21 @@ async fn load_store(
     let bytes = (!stored.is_null() && !stored.is_undefined()).then(|| js_sys::Uint8Array::new(&stored).to_vec());
     let unreadable =
         |e: String| message(format!("the stored gallery '{key}' is unreadable ({e}); import a backup or clear it"));
-    match (bytes, passphrase) {
-        (None, None) => Ok((gallery::Gallery::new(dim), None)),
-        (None, Some(p)) => {
-            // Stored at once, so that the gallery stays locked from now on, even while empty.
-            let (g, seal) = (gallery::Gallery::new(dim), Seal::fresh(p).await?);
-            store_bytes(key, &g, Some(&seal)).await?;
-            Ok((g, Some(seal)))
-        }
-        (Some(b), _) if sealed::is_sealed(&b) => {
-            let p = passphrase
-                .ok_or_else(|| message(format!("the stored gallery '{key}' is encrypted: give its passphrase")))?;
-            let (plain, seal) = open_sealed(&b, p).await?;
-            Ok((gallery::Gallery::from_bytes(&plain).map_err(|e| unreadable(e.to_string()))?, Some(seal)))
-        }
-        (Some(b), p) => {
-            let g = gallery::Gallery::from_bytes(&b).map_err(|e| unreadable(e.to_string()))?;
-            let seal = match p {
-                Some(p) => {
-                    let seal = Seal::fresh(p).await?;
-                    store_bytes(key, &g, Some(&seal)).await?;
-                    Some(seal)
-                }
-                None => None,
-            };
-            Ok((g, seal))
-        }
+    if let Some(b) = bytes.as_deref().filter(|b| sealed::is_sealed(b)) {
+        let p = passphrase
+            .ok_or_else(|| message(format!("the stored gallery '{key}' is encrypted: give its passphrase")))?;
+        let (plain, seal) = open_sealed(b, p).await?;
+        return Ok((gallery::Gallery::from_bytes(&plain).map_err(|e| unreadable(e.to_string()))?, Some(seal)));
     }
+    let g = match bytes {
+        Some(b) => gallery::Gallery::from_bytes(&b).map_err(|e| unreadable(e.to_string()))?,
+        None => gallery::Gallery::new(dim),
+    };
+    let Some(p) = passphrase else { return Ok((g, None)) };
+    // Stored encrypted at once, so that the gallery stays locked from now on, even while empty.
+    let seal = Seal::fresh(p).await?;
+    store_bytes(key, &g, Some(&seal)).await?;
+    Ok((g, Some(seal)))
 }
 
 #[wasm_bindgen]

@@ -67,7 +67,8 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                         taps.push(((b * h + iy) * w + ox * pool.stride[1] + kx - pad_left) * c);
                     }
                 }
-                let count = F4::splat(taps.len().max(1) as f32);
+                let taps_inside = taps.len().max(1) as f32;
+                let count = F4::splat(taps_inside);
                 let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
                 let body = &mut out_px[..blocks * 4];
                 // Tap by tap over the pixel's channels (each a contiguous run), in the reference's order.
@@ -94,8 +95,7 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                         let v = x[at + ch];
                         acc = if max { acc.max(v) } else { acc + v };
                     }
-                    let taps = taps.len().max(1) as f32;
-                    out_px[ch] = activate(if max { acc } else { acc / taps }, pool.activation, &[], 0);
+                    out_px[ch] = activate(if max { acc } else { acc / taps_inside }, pool.activation, &[], 0);
                 }
             }
         }

@@ -94,12 +94,21 @@ impl ConvGemm {
         // Gather the taps of a block of output pixels into rows (im2col), then multiply: the block stays in
         // the cache instead of a whole im2col matrix going through memory.
         let (k, co) = (self.packed.k, self.packed.n);
+        // Which output rows and columns have every tap inside the input: their pixels' rows need no zeros.
+        let whole = |out: usize, size: usize, taps: usize, axis: usize, pad: usize| -> Vec<bool> {
+            let ranges = tap_ranges(out, size, taps, conv.stride[axis], conv.dilation[axis], pad);
+            ranges.into_iter().map(|r| r == (0, taps)).collect()
+        };
+        let (whole_rows, whole_cols) = (whole(oh, h, self.kh, 0, pad_top), whole(ow, w, self.kw, 1, pad_left));
         let mut cols = vec![0.0; IM2COL_BLOCK * k];
         for first in (0..rows).step_by(IM2COL_BLOCK) {
             let count = IM2COL_BLOCK.min(rows - first);
             for (r, row) in cols.chunks_exact_mut(k).take(count).enumerate() {
                 let pixel = first + r;
                 let (b, oy, ox) = (pixel / (oh * ow), pixel / ow % oh, pixel % ow);
+                if !(whole_rows[oy] && whole_cols[ox]) {
+                    row.fill(0.0);
+                }
                 self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
             }
             let skip = skip.map(|s| Skip { data: &s.data[first * s.channels..], channels: s.channels });
@@ -107,8 +116,8 @@ impl ConvGemm {
         }
     }
 
-    /// One output pixel's taps, in the filter's (ky, kx, ci) order; taps in the padding are zeros (the row
-    /// is cleared first only for pixels that have such taps).
+    /// One output pixel's taps, in the filter's (ky, kx, ci) order; taps in the padding are left as they are
+    /// (the caller clears the row of a pixel that has such taps).
     fn gather(
         &self,
         x: &[f32],
@@ -119,14 +128,6 @@ impl ConvGemm {
     ) {
         let [b, h, w, ci] = xs;
         let conv = &self.conv;
-        let inside = |o: usize, stride: usize, k: usize, dilation: usize, pad: usize, size: usize| {
-            o * stride >= pad && o * stride + (k - 1) * dilation < pad + size
-        };
-        let all_inside = inside(oy, conv.stride[0], self.kh, conv.dilation[0], pad_top, h)
-            && inside(ox, conv.stride[1], self.kw, conv.dilation[1], pad_left, w);
-        if !all_inside {
-            row.fill(0.0);
-        }
         for ky in 0..self.kh {
             let Some(iy) = (oy * conv.stride[0] + ky * conv.dilation[0]).checked_sub(pad_top).filter(|&i| i < h) else {
                 continue;
