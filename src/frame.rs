@@ -48,9 +48,9 @@ fn too_large() -> String {
 /// Decodes a JPEG, PNG or WebP file; the format comes from the content, not the name, and the EXIF
 /// orientation is applied. The declared size is checked before any pixel is decoded.
 pub fn decode(bytes: &[u8]) -> Result<Rgb> {
-    // The decoders are third-party code, and fuzzing found a JPEG that makes zune-jpeg 0.5.15 panic (an
-    // index out of range in its IDCT): a panic there is a bad file, not a crash. (The browser decodes
-    // images itself; this path is native only, where panics unwind.)
+    // The decoders are third-party code, and fuzzing found files that make them panic (zune-jpeg 0.5.15
+    // in its IDCT and upsampler, png 0.18.1 on a palette of a partial entry): a panic there is a bad file,
+    // not a crash. (The browser decodes images itself; this path is native only, where panics unwind.)
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)))
         .unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
 }

@@ -65,6 +65,14 @@ fn a_jpeg_that_makes_the_decoder_panic_is_an_error() {
 }
 
 #[test]
+fn a_png_that_makes_the_decoder_panic_is_an_error() {
+    // Found by fuzzing (fuzz/ image_decode, once it mended PNG checksums): a palette of 49 bytes, not a
+    // whole number of RGB entries, makes png 0.18.1 slice past its end when it expands the palette.
+    let e = localface::frame::decode(include_bytes!("data/png-palette-panic.png")).unwrap_err().to_string();
+    assert!(e.contains("cannot decode image"), "{e}");
+}
+
+#[test]
 fn nan_and_infinite_inputs_are_refused() {
     let net = Network::new(graph(ONET), &Target::Cpu);
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
