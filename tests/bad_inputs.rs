@@ -73,6 +73,14 @@ fn a_png_that_makes_the_decoder_panic_is_an_error() {
 }
 
 #[test]
+fn a_webp_that_makes_the_decoder_panic_is_an_error() {
+    // Found by fuzzing (fuzz/ image_decode): an animated WebP whose frame makes image-webp 0.2.4 slice an
+    // empty row in its YUV conversion.
+    let e = localface::frame::decode(include_bytes!("data/webp-yuv-panic.webp")).unwrap_err().to_string();
+    assert!(e.contains("cannot decode image"), "{e}");
+}
+
+#[test]
 fn nan_and_infinite_inputs_are_refused() {
     let net = Network::new(graph(ONET), &Target::Cpu);
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
