@@ -106,7 +106,7 @@ def pngs():
         (b"bKGD", struct.pack(">HHH", 10, 20, 30)),
         (b"pHYs", struct.pack(">IIB", 2835, 2835, 1)),
         (b"cICP", bytes([1, 13, 0, 1])),
-        (b"mDCv", struct.pack(">6HII", 35400, 14600, 8500, 39850, 6550, 2300, 15635, 16450) + b""),
+        (b"mDCv", struct.pack(">6HII", 35400, 14600, 8500, 39850, 6550, 2300, 15635, 16450)),
         (b"cLLi", struct.pack(">II", 10000000, 4000000)),
         (b"eXIf", b"MM\x00\x2a\x00\x00\x00\x08\x00\x00"),
         (b"tIME", struct.pack(">HBBBBB", 2026, 11, 27, 5, 30, 0)),
