@@ -58,26 +58,19 @@ fn every_image_in_the_fuzz_corpus_gives_a_frame_or_an_error() {
 }
 
 #[test]
-fn a_jpeg_that_makes_the_decoder_panic_is_an_error() {
-    // Found by fuzzing (fuzz/ image_decode): zune-jpeg 0.5.15 indexes out of range in its IDCT.
-    let e = localface::frame::decode(include_bytes!("data/zune-jpeg-panic.jpg")).unwrap_err().to_string();
-    assert!(e.contains("cannot decode image"), "{e}");
-}
-
-#[test]
-fn a_png_that_makes_the_decoder_panic_is_an_error() {
-    // Found by fuzzing (fuzz/ image_decode, once it mended PNG checksums): a palette of 49 bytes, not a
-    // whole number of RGB entries, makes png 0.18.1 slice past its end when it expands the palette.
-    let e = localface::frame::decode(include_bytes!("data/png-palette-panic.png")).unwrap_err().to_string();
-    assert!(e.contains("cannot decode image"), "{e}");
-}
-
-#[test]
-fn a_webp_that_makes_the_decoder_panic_is_an_error() {
-    // Found by fuzzing (fuzz/ image_decode): an animated WebP whose frame makes image-webp 0.2.4 slice an
-    // empty row in its YUV conversion.
-    let e = localface::frame::decode(include_bytes!("data/webp-yuv-panic.webp")).unwrap_err().to_string();
-    assert!(e.contains("cannot decode image"), "{e}");
+fn files_that_make_a_decoder_panic_are_errors() {
+    // Found by fuzzing (fuzz/ image_decode): zune-jpeg 0.5.15 indexes out of range in its IDCT; a palette of
+    // 49 bytes, not a whole number of RGB entries, makes png 0.18.1 slice past its end when it expands the
+    // palette; an animated WebP frame makes image-webp 0.2.4 slice an empty row in its YUV conversion.
+    let files: [(&str, &[u8]); 3] = [
+        ("zune-jpeg-panic.jpg", include_bytes!("data/zune-jpeg-panic.jpg")),
+        ("png-palette-panic.png", include_bytes!("data/png-palette-panic.png")),
+        ("webp-yuv-panic.webp", include_bytes!("data/webp-yuv-panic.webp")),
+    ];
+    for (name, bytes) in files {
+        let e = localface::frame::decode(bytes).unwrap_err().to_string();
+        assert!(e.contains("cannot decode image"), "{name}: {e}");
+    }
 }
 
 #[test]
