@@ -50,8 +50,8 @@ fn too_large() -> String {
 pub fn decode(bytes: &[u8]) -> Result<Rgb> {
     // The decoders are third-party code, and fuzzing found files that make them panic (zune-jpeg 0.5.15
     // in its IDCT and upsampler, png 0.18.1 on a palette of a partial entry, image-webp 0.2.4 in its YUV
-    // conversion and on an animation frame's short alpha data): a panic there is a bad file, not a crash. (The browser decodes images itself; this
-    // path is native only, where panics unwind.)
+    // conversion and on an animation frame's short alpha data): a panic there is a bad file, not a
+    // crash. (The browser decodes images itself; this path is native only, where panics unwind.)
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)))
         .unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
 }
