@@ -46,16 +46,16 @@ fn fix_png_crcs(png: &mut [u8]) {
     if !png.starts_with(PNG_SIGNATURE) {
         return;
     }
-    let mut at = PNG_SIGNATURE.len();
-    while at + 12 <= png.len() {
-        let length = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
-        let Some(crc_at) = (at + 8).checked_add(length).filter(|&c| c + 4 <= png.len()) else {
-            return;
-        };
-        let crc = crc32(&png[at + 4..crc_at]);
-        png[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
-        at = crc_at + 4;
+    for chunk in png_chunks(png) {
+        write_png_crc(png, chunk.header, chunk.payload_len);
     }
+}
+
+/// Writes the CRC of the PNG chunk whose header is at `header`: over its type and payload, after both.
+fn write_png_crc(png: &mut [u8], header: usize, payload_len: usize) {
+    let crc_at = header + 8 + payload_len;
+    let crc = crc32(&png[header + 4..crc_at]);
+    png[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
 }
 
 /// A chunk of a PNG or WebP file, by the offset of its 8-byte header (length and type, in the format's
@@ -103,8 +103,7 @@ fn mutate_one_chunk(data: &mut [u8], size: usize, max_size: usize, choice: u32) 
 
     if is_png {
         out[chunk.header..chunk.header + 4].copy_from_slice(&(new_len as u32).to_be_bytes());
-        let crc = crc32(&out[chunk.header + 4..start + new_len]);
-        out[start + new_len..start + new_len + 4].copy_from_slice(&crc.to_be_bytes());
+        write_png_crc(&mut out, chunk.header, new_len);
     } else {
         out[chunk.header + 4..start].copy_from_slice(&(new_len as u32).to_le_bytes());
         for &at in &chunk.enclosing_sizes {
