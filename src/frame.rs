@@ -52,8 +52,20 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb> {
     // in its IDCT and upsampler, png 0.18.1 on a palette of a partial entry, image-webp 0.2.4 in its YUV
     // conversion and on an animation frame's short alpha data): a panic there is a bad file, not a
     // crash. (The browser decodes images itself; this path is native only, where panics unwind.)
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)))
-        .unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
+    IN_DECODER.set(true);
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)));
+    IN_DECODER.set(false);
+    decoded.unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
+}
+
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside `decode`, whose panics become errors: a panic hook uses it to stay quiet
+/// about those, so that a bad file does not print a panic message and stack trace as if the program crashed.
+pub fn in_decoder() -> bool {
+    IN_DECODER.get()
 }
 
 fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {

@@ -63,14 +63,33 @@ fn bad_files_are_errors_not_panics() {
     std::fs::write(&empty, b"").unwrap();
     let text = dir.join("notes.jpg");
     std::fs::write(&text, b"not an image at all").unwrap();
-    let out =
-        localface(&["embed", "--aligned", &good, empty.to_str().unwrap(), text.to_str().unwrap(), "/no/such/file.png"]);
+    // Files that make a third-party decoder panic (tests/data, found by fuzzing): the panic is caught, and
+    // the user sees only the file's error, not a panic message as if the tool had crashed.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let decoder_panics = [
+        "zune-jpeg-panic.jpg",
+        "png-palette-panic.png",
+        "webp-yuv-panic.webp",
+        "webp-yuv-top-row-panic.webp",
+        "webp-alpha-panic.webp",
+    ]
+    .map(|f| data.join(f).display().to_string());
+    let mut args =
+        vec!["embed", "--aligned", &good, empty.to_str().unwrap(), text.to_str().unwrap(), "/no/such/file.png"];
+    args.extend(decoder_panics.iter().map(String::as_str));
+    let out = localface(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(json_lines(&out).len(), 1, "the good file is still embedded");
-    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    assert_eq!(stderr.lines().count(), 3 + decoder_panics.len(), "{stderr}");
     assert!(stderr.contains("/no/such/file.png"));
+    for f in &decoder_panics {
+        assert!(
+            stderr.contains(&format!("{f}: input: cannot decode image: the decoder failed on malformed data")),
+            "{stderr}"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
