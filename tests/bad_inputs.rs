@@ -59,20 +59,9 @@ fn every_image_in_the_fuzz_corpus_gives_a_frame_or_an_error() {
 
 #[test]
 fn files_that_make_a_decoder_panic_are_errors() {
-    // Found by fuzzing (fuzz/ image_decode): zune-jpeg 0.5.15 indexes out of range in its IDCT; a palette of
-    // 49 bytes, not a whole number of RGB entries, makes png 0.18.1 slice past its end when it expands the
-    // palette; in an animated WebP, image-webp 0.2.4 slices an empty row in its YUV conversion (in the
-    // middle rows, and in the top row), and indexes past a frame's alpha data when it is shorter than
-    // the frame. Each reaches the panic, and `decode` makes it an error.
-    let files: [(&str, &[u8]); 5] = [
-        ("zune-jpeg-panic.jpg", include_bytes!("data/zune-jpeg-panic.jpg")),
-        ("png-palette-panic.png", include_bytes!("data/png-palette-panic.png")),
-        ("webp-yuv-panic.webp", include_bytes!("data/webp-yuv-panic.webp")),
-        ("webp-yuv-top-row-panic.webp", include_bytes!("data/webp-yuv-top-row-panic.webp")),
-        ("webp-alpha-panic.webp", include_bytes!("data/webp-alpha-panic.webp")),
-    ];
-    for (name, bytes) in files {
-        let e = localface::frame::decode(bytes).unwrap_err().to_string();
+    // Each reaches its decoder's panic (see `DECODER_PANIC_FILES`), and `decode` makes it an error.
+    for name in DECODER_PANIC_FILES {
+        let e = localface::frame::decode(&std::fs::read(test_data(name)).unwrap()).unwrap_err().to_string();
         assert!(e.contains("cannot decode image: the decoder failed on malformed data"), "{name}: {e}");
     }
 }

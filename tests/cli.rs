@@ -63,17 +63,9 @@ fn bad_files_are_errors_not_panics() {
     std::fs::write(&empty, b"").unwrap();
     let text = dir.join("notes.jpg");
     std::fs::write(&text, b"not an image at all").unwrap();
-    // Files that make a third-party decoder panic (tests/data, found by fuzzing): the panic is caught, and
-    // the user sees only the file's error, not a panic message as if the tool had crashed.
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let decoder_panics = [
-        "zune-jpeg-panic.jpg",
-        "png-palette-panic.png",
-        "webp-yuv-panic.webp",
-        "webp-yuv-top-row-panic.webp",
-        "webp-alpha-panic.webp",
-    ]
-    .map(|f| data.join(f).display().to_string());
+    // Files that make a third-party decoder panic: the panic is caught, and the user sees only the file's
+    // error, not a panic message as if the tool had crashed.
+    let decoder_panics = DECODER_PANIC_FILES.map(|f| test_data(f).display().to_string());
     let mut args =
         vec!["embed", "--aligned", &good, empty.to_str().unwrap(), text.to_str().unwrap(), "/no/such/file.png"];
     args.extend(decoder_panics.iter().map(String::as_str));

@@ -14,6 +14,23 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Files in tests/data, found by fuzzing (fuzz/ image_decode), that make a third-party image decoder panic:
+/// zune-jpeg 0.5.15 indexes out of range in its IDCT; a palette of 49 bytes, not a whole number of RGB
+/// entries, makes png 0.18.1 slice past its end when it expands the palette; in an animated WebP,
+/// image-webp 0.2.4 slices an empty row in its YUV conversion (in the middle rows, and in the top row), and
+/// indexes past a frame's alpha data when it is shorter than the frame.
+pub const DECODER_PANIC_FILES: [&str; 5] = [
+    "zune-jpeg-panic.jpg",
+    "png-palette-panic.png",
+    "webp-yuv-panic.webp",
+    "webp-yuv-top-row-panic.webp",
+    "webp-alpha-panic.webp",
+];
+
+pub fn test_data(file: &str) -> PathBuf {
+    root().join("tests/data").join(file)
+}
+
 /// The models folder; the tests fail (not skip) without it: `scripts/fetch-models.sh` makes it.
 pub fn models_dir() -> PathBuf {
     let dir = std::env::var_os("LOCALFACE_MODELS").map_or_else(|| root().join("models"), PathBuf::from);
