@@ -62,10 +62,16 @@ thread_local! {
     static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether this thread is inside `decode`, whose panics become errors: a panic hook uses it to stay quiet
-/// about those, so that a bad file does not print a panic message and stack trace as if the program crashed.
-pub fn in_decoder() -> bool {
-    IN_DECODER.get()
+/// Wraps the current panic hook so that it stays quiet about the panics `decode` turns into errors: a bad
+/// file should not print a panic message and stack trace as if the program crashed. Any other panic, a bug,
+/// still goes to the hook that was there (the default one, or a fuzzer's that saves the input).
+pub fn quiet_decoder_panics() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_DECODER.get() {
+            hook(info)
+        }
+    }));
 }
 
 fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {

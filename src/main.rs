@@ -337,12 +337,7 @@ fn run(args: Args) -> Result<bool> {
 fn main() -> ExitCode {
     // A decoder that panics on a bad file gives that file's error (see `frame::decode`); only other
     // panics, which are bugs, print the usual message.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !frame::in_decoder() {
-            default_hook(info)
-        }
-    }));
+    frame::quiet_decoder_panics();
     match parse_args(std::env::args().skip(1)).and_then(run) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

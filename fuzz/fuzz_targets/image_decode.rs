@@ -9,13 +9,9 @@ use localface::gallery::crc32;
 
 fuzz_target!(init: {
     // `decode` turns a panic inside a third-party decoder into an error: keep quiet about those only. Any
-    // other panic goes to libfuzzer-sys's hook, which prints it and aborts there, so libFuzzer saves it.
-    let libfuzzer_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !localface::frame::in_decoder() {
-            libfuzzer_hook(info)
-        }
-    }));
+    // other panic goes to libfuzzer-sys's hook (set before `init`), which prints it and aborts there, so
+    // libFuzzer saves the input.
+    localface::frame::quiet_decoder_panics();
 }, |data: &[u8]| {
     if let Ok(frame) = localface::frame::decode(data) {
         assert_eq!(frame.data.len(), frame.width * frame.height * 3);

@@ -16,10 +16,10 @@ pub fn root() -> PathBuf {
 
 /// Files in tests/data, found by fuzzing (fuzz/ image_decode), that make a third-party image decoder panic:
 /// zune-jpeg 0.5.15 indexes out of range in its IDCT, and in progressive decoding when the colour space has
-/// more components than the frame; a palette of 49 bytes, not a whole number of RGB
-/// entries, makes png 0.18.1 slice past its end when it expands the palette; in an animated WebP,
-/// image-webp 0.2.4 slices an empty row in its YUV conversion (in the middle rows, and in the top row), and
-/// indexes past a frame's alpha data when it is shorter than the frame.
+/// more components than the frame; a palette of 49 bytes, not a whole number of RGB entries, makes png
+/// 0.18.1 slice past its end when it expands the palette; in an animated WebP, image-webp 0.2.4 slices an
+/// empty row in its YUV conversion (in the middle rows, and in the top row), and indexes past a frame's
+/// alpha data when it is shorter than the frame.
 pub const DECODER_PANIC_FILES: [&str; 6] = [
     "zune-jpeg-panic.jpg",
     "zune-jpeg-progressive-panic.jpg",
