@@ -16,7 +16,7 @@ fn only_the_panics_decode_catches_are_kept_quiet() {
     localface::frame::quiet_decoder_panics();
 
     for name in common::DECODER_PANIC_FILES {
-        let bytes = std::fs::read(common::root().join("tests/data").join(name)).unwrap();
+        let bytes = std::fs::read(common::test_data(name)).unwrap();
         assert!(localface::frame::decode(&bytes).is_err(), "{name} decoded");
     }
     let bug = std::panic::catch_unwind(|| panic!("a bug outside the decoders"));
