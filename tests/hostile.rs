@@ -6,6 +6,7 @@ mod common;
 
 use common::tflite_writer::*;
 use common::*;
+use localface::backend::{Network, Target};
 use localface::model::{Graph, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -54,7 +55,9 @@ fn load_err(bytes: &[u8]) -> String {
     }
 }
 
-/// Runs a loaded model at batch 1 on zeros; it may fail, it must not panic.
+/// Runs a loaded model at batch 1 on zeros; it may fail, it must not panic. It runs twice: on the scalar
+/// reference, and as a loaded model really runs (the CPU backend's rewrites and fast kernels); both must
+/// agree on whether it runs. The reference's answer is returned.
 fn run_zeros(graph: &Graph) -> localface::Result<Vec<Tensor>> {
     let shape = graph.tensors[graph.inputs[0]].shape.clone();
     let count: usize = shape.iter().product();
@@ -63,7 +66,15 @@ fn run_zeros(graph: &Graph) -> localface::Result<Vec<Tensor>> {
         *b = 1;
     }
     let data = vec![0.0; count / graph.tensors[graph.inputs[0]].shape.first().copied().unwrap_or(1).max(1)];
-    localface::cpu::run(graph, &[Tensor::new(shape, data)?])
+    let input = [Tensor::new(shape, data)?];
+    let reference = localface::cpu::run(graph, &input);
+    let fast = Network::new(graph.clone(), &Target::Cpu).run_cpu(&input);
+    assert_eq!(
+        reference.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        fast.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        "the reference and the CPU backend disagree on this model"
+    );
+    reference
 }
 
 /// A one-op model: x [1,4,4,2] -> 1x1 CONV_2D with 3 output channels -> y [1,4,4,3].
@@ -147,6 +158,27 @@ fn bit_flipped_models_error_or_run() {
         }
     }
     println!("bit flips: 500 files, {loaded} loaded, {ran} ran");
+}
+
+#[test]
+fn every_model_in_the_fuzz_corpus_loads_or_is_refused() {
+    // The tflite_reader fuzzer's minimised corpus, replayed: each file is refused or loads (without a
+    // huge allocation: `load`); one that loads with a small input runs or fails alike on the reference and
+    // on the CPU backend (`run_zeros`).
+    let (mut refused, mut loaded, mut ran) = (0, 0, 0);
+    for entry in std::fs::read_dir(root().join("fuzz/corpus/tflite_reader")).unwrap() {
+        let Ok(graph) = load(&std::fs::read(entry.unwrap().path()).unwrap()) else {
+            refused += 1;
+            continue;
+        };
+        loaded += 1;
+        // As the fuzz target: small inputs only, so the replay stays quick.
+        if graph.tensors[graph.inputs[0]].shape.iter().skip(1).product::<usize>() <= 1 << 16 {
+            ran += usize::from(run_zeros(&graph).is_ok());
+        }
+    }
+    assert!(refused > 0 && ran > 0, "{refused} refused, {ran} ran: is the corpus there?");
+    println!("model corpus: {refused} files refused, {loaded} loaded, {ran} of them ran");
 }
 
 #[test]
@@ -281,6 +313,22 @@ fn sizes_read_from_the_file_cannot_ask_for_huge_tensors() {
         vec![operator(0, &[0, 1], &[2], None)],
         vec![F::Bytes(i32_bytes(&[100_000, 100_000]))],
     );
+    // A convolution without a bias whose filter (no data behind it) claims 2^28 output channels: its zero
+    // bias would be 1 GiB, so the reader refuses it before making it (found by replaying the fuzz corpus).
+    let no_bias = model(
+        &[3],
+        vec![
+            tensor(&[1, 4, 4, 2], 0, 0, "x"),
+            tensor(&[1 << 28, 1, 1, 2], 0, 0, "w"),
+            tensor(&[1, 4, 4, 3], 0, 0, "y"),
+        ],
+        &[0],
+        &[2],
+        vec![operator(0, &[0, 1], &[2], Some((1, unit_conv_options())))],
+        vec![],
+    );
+    let e = load_err(&no_bias);
+    assert!(e.contains("more than the file's filters can hold"), "{e}");
     for bytes in [pad, resize] {
         let g = load(&bytes).unwrap();
         LARGEST.with(|m| m.set(0));

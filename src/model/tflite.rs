@@ -61,7 +61,9 @@ pub fn read(bytes: &[u8]) -> Result<Graph> {
     let inputs = ids(1, &subgraph, "graph input")?;
     let outputs = ids(2, &subgraph, "graph output")?;
 
-    let mut reader = Reader { tensors, extra };
+    // Zero biases are sized by a filter's declared shape, which no data need back: together they may not
+    // outgrow the file (a real filter holds at least two bytes per output channel).
+    let mut reader = Reader { tensors, extra, zero_budget: bytes.len() / 2 };
     let mut nodes = Vec::new();
     if let Some(ops) = subgraph.vector(3, 4)? {
         for k in 0..ops.len() {
@@ -209,6 +211,8 @@ pub fn f16_to_f32(h: u16) -> f32 {
 struct Reader {
     tensors: Vec<TensorInfo>,
     extra: Vec<Extra>,
+    /// How many more zero-bias values the file may ask for.
+    zero_budget: usize,
 }
 
 impl Reader {
@@ -232,10 +236,14 @@ impl Reader {
     }
 
     /// A zero bias for a convolution the file gave none.
-    fn zeros(&mut self, n: usize, name: String) -> TensorId {
+    fn zeros(&mut self, n: usize, name: String) -> Result<TensorId> {
+        if n > self.zero_budget {
+            return model_err(format!("'{name}' would need {n} values, more than the file's filters can hold"));
+        }
+        self.zero_budget -= n;
         self.tensors.push(TensorInfo { name, shape: vec![n], data: Some(vec![0.0; n]) });
         self.extra.push(Extra { dtype: FLOAT32, ints: None });
-        self.tensors.len() - 1
+        Ok(self.tensors.len() - 1)
     }
 
     fn node(
@@ -293,7 +301,7 @@ impl Reader {
                     (4, [1, _, _, c]) => *c,
                     (_, s) => return model_err(format!("filter of shape {s:?}")),
                 };
-                let bias = self.bias(inputs.get(2).copied().flatten(), out_channels, output);
+                let bias = self.bias(inputs.get(2).copied().flatten(), out_channels, output)?;
                 let op = if code == 3 { Op::Conv2d(conv) } else { Op::DepthwiseConv2d(conv) };
                 (op, vec![input(0)?, filter, bias])
             }
@@ -306,7 +314,7 @@ impl Reader {
                 let [out, _] = self.tensors[filter].shape[..] else {
                     return model_err(format!("filter of shape {:?}", self.tensors[filter].shape));
                 };
-                let bias = self.bias(inputs.get(2).copied().flatten(), out, output);
+                let bias = self.bias(inputs.get(2).copied().flatten(), out, output)?;
                 let op = Op::FullyConnected { activation: opt.activation(0)?, keep_num_dims: opt.bool(2)? };
                 (op, vec![input(0)?, filter, bias])
             }
@@ -374,9 +382,9 @@ impl Reader {
         Ok(Node { op, inputs: float_inputs, output })
     }
 
-    fn bias(&mut self, given: Option<TensorId>, channels: usize, output: TensorId) -> TensorId {
+    fn bias(&mut self, given: Option<TensorId>, channels: usize, output: TensorId) -> Result<TensorId> {
         match given {
-            Some(b) => b,
+            Some(b) => Ok(b),
             None => {
                 let name = format!("{}/zero_bias", self.tensors[output].name);
                 self.zeros(channels, name)
