@@ -7,7 +7,7 @@ mod common;
 use common::tflite_writer::*;
 use common::*;
 use localface::backend::{Network, Target};
-use localface::model::{Graph, Tensor};
+use localface::model::{shape, Graph, Tensor, MAX_WORK};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -172,8 +172,8 @@ fn every_model_in_the_fuzz_corpus_loads_or_is_refused() {
             continue;
         };
         loaded += 1;
-        // As the fuzz target: small inputs only, so the replay stays quick.
-        if graph.tensors[graph.inputs[0]].shape.iter().skip(1).product::<usize>() <= 1 << 16 {
+        // As the fuzz target: cheap models only, so the replay stays quick.
+        if shape::work_per_image(&graph).unwrap() <= 1 << 24 {
             ran += usize::from(run_zeros(&graph).is_ok());
         }
     }
@@ -296,7 +296,7 @@ fn unsupported_ops_and_types_are_named() {
 
 #[test]
 fn sizes_read_from_the_file_cannot_ask_for_huge_tensors() {
-    // PAD by 2^30 on each side, and RESIZE_BILINEAR to 100000x100000: refused by shape inference at run.
+    // PAD by 2^30 on each side, and RESIZE_BILINEAR to 100000x100000: refused by shape inference at load.
     let pad = model(
         &[34],
         vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[4, 2], 2, 1, "p"), tensor(&[1, 4, 4, 2], 0, 0, "y")],
@@ -330,12 +330,66 @@ fn sizes_read_from_the_file_cannot_ask_for_huge_tensors() {
     let e = load_err(&no_bias);
     assert!(e.contains("more than the file's filters can hold"), "{e}");
     for bytes in [pad, resize] {
-        let g = load(&bytes).unwrap();
-        LARGEST.with(|m| m.set(0));
-        let e = run_zeros(&g).unwrap_err().to_string();
+        let e = load_err(&bytes);
         assert!(e.contains("larger than"), "{e}");
-        assert!(LARGEST.with(|m| m.get()) < 1 << 20);
     }
+}
+
+#[test]
+fn the_default_models_are_far_under_the_work_limit() {
+    // The limit must never touch a real face model: each of the four is held to a quarter of it.
+    for file in
+        ["face_detection_short_range.tflite", "face_detection_full_range.tflite", "onet.tflite", "MobileFaceNet.tflite"]
+    {
+        let steps = shape::work_per_image(&graph(file)).unwrap();
+        println!("work per image: {file} {steps} steps ({:.1}% of the limit)", 100.0 * steps as f64 / MAX_WORK as f64);
+        assert!(steps < MAX_WORK / 4, "{file}: {steps}");
+    }
+}
+
+#[test]
+fn work_read_from_the_file_is_bounded() {
+    // A MAX_POOL_2D with the largest window the reader takes, 4096x4096 (SAME padding, so it fits any
+    // input), over a 32x32x2 input: 2048 outputs of 2^24 taps each, and the reference visits every tap.
+    // Unchecked, this small file runs for minutes.
+    let pool = |side: i32| {
+        model(
+            &[17],
+            vec![tensor(&[1, side, side, 2], 0, 0, "x"), tensor(&[1, side, side, 2], 0, 0, "y")],
+            &[0],
+            &[1],
+            vec![operator(
+                0,
+                &[0],
+                &[1],
+                Some((5, vec![(0, F::U8(0)), (1, F::I32(1)), (2, F::I32(1)), (3, F::I32(4096)), (4, F::I32(4096))])),
+            )],
+            vec![],
+        )
+    };
+    let e = load_err(&pool(32));
+    assert!(e.contains("one image would take 34359740416 steps"), "{e}");
+    // Over a 4x4x2 input it is under the limit and loads; the CPU backend's pooling clips the window to the
+    // input, and allocates nothing near the window's area (it made room for 2^24 taps, 128 MiB).
+    let g = load(&pool(4)).unwrap();
+    LARGEST.with(|m| m.set(0));
+    Network::new(g.clone(), &Target::Cpu).run_cpu(&[Tensor::new(vec![1, 4, 4, 2], vec![1.0; 32]).unwrap()]).unwrap();
+    assert!(LARGEST.with(|m| m.get()) < 1 << 16);
+    // Many cheap ops: 4x4 RESIZE_BILINEAR to 4096x4096x2 (2^25 elements), then 48 ADDs of it to itself,
+    // each 3 x 2^25 steps (two reads, one write): 4.9 x 10^9 together, over the limit though no op alone
+    // comes near it.
+    let adds: i32 = 48;
+    let mut tensors = vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[2], 2, 1, "size")];
+    let mut operators = vec![operator(0, &[0, 1], &[2], None)];
+    for k in 0..=adds {
+        tensors.push(tensor(&[1, 4096, 4096, 2], 0, 0, &format!("t{k}")));
+        if k > 0 {
+            operators.push(operator(1, &[k + 1, k + 1], &[k + 2], None));
+        }
+    }
+    let chain = model(&[23, 0], tensors, &[0], &[adds + 2], operators, vec![F::Bytes(i32_bytes(&[4096, 4096]))]);
+    let e = load_err(&chain);
+    assert!(e.contains("steps to run, more than the limit of 4294967296"), "{e}");
 }
 
 /// xorshift64: a seeded, dependency-free generator for reproducible random cases.

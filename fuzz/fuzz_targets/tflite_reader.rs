@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use localface::backend::{Network, Target};
-use localface::model::{Graph, Tensor};
+use localface::model::{shape, Graph, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -61,8 +61,9 @@ fuzz_target!(|data: &[u8]| {
         *b = 1;
     }
     let count: usize = shape.iter().product();
-    // Small inputs only: the fuzzer looks for crashes, not for slow convolutions.
-    if count <= 1 << 16 {
+    // Cheap models only (a loaded model may take up to 2^32 steps): the fuzzer looks for crashes, not
+    // for slow convolutions.
+    if shape::work_per_image(&graph).is_ok_and(|steps| steps <= 1 << 24) {
         if let Ok(t) = Tensor::new(shape, vec![0.5; count]) {
             let inputs = [t];
             let _ = localface::cpu::run(&graph, &inputs);

@@ -16,6 +16,10 @@ pub type TensorId = usize;
 /// unbounded memory: 64 Mi floats = 256 MiB, far above what the default models need at batch 64.
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
+/// The most work one image may take through a model (`shape::work`'s steps), so that a small file cannot
+/// declare minutes of computation: 2^32, 18 times what the largest default model (MobileFaceNet) needs.
+pub const MAX_WORK: u64 = 1 << 32;
+
 /// A dense f32 tensor, row-major (NHWC for images): what flows in and out of every backend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
@@ -190,6 +194,7 @@ impl Graph {
         let mut graph = tflite::read(bytes)?;
         rewrite::optimize(&mut graph);
         graph.validate()?;
+        shape::check_work(&graph)?;
         Ok(graph)
     }
 

@@ -55,8 +55,9 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let blocks = c / 4;
     let zero = F4::splat(0.0);
     let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
-    // The input offsets of one output pixel's taps inside the input (at most the filter's area).
-    let mut taps = Vec::with_capacity(pool.filter[0] * pool.filter[1]);
+    // The input offsets of one output pixel's taps inside the input: at most the filter's area clipped to
+    // the input (a file may declare a window far larger than its input).
+    let mut taps = Vec::with_capacity(pool.filter[0].min(h) * pool.filter[1].min(w));
     for b in 0..n {
         for (oy, &(ky0, ky1)) in rows.iter().enumerate() {
             for (ox, &(kx0, kx1)) in cols.iter().enumerate() {
