@@ -7,7 +7,7 @@ mod common;
 use common::tflite_writer::*;
 use common::*;
 use localface::backend::{Network, Target};
-use localface::model::{shape, Graph, Tensor, MAX_WORK};
+use localface::model::{shape, Graph, Tensor, MAX_ELEMENTS, MAX_STEPS};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -173,7 +173,7 @@ fn every_model_in_the_fuzz_corpus_loads_or_is_refused() {
         };
         loaded += 1;
         // As the fuzz target: cheap models only, so the replay stays quick.
-        if shape::work_per_image(&graph).unwrap() <= 1 << 24 {
+        if shape::cost_per_image(&graph).unwrap().steps <= 1 << 24 {
             ran += usize::from(run_zeros(&graph).is_ok());
         }
     }
@@ -336,19 +336,25 @@ fn sizes_read_from_the_file_cannot_ask_for_huge_tensors() {
 }
 
 #[test]
-fn the_default_models_are_far_under_the_work_limit() {
-    // The limit must never touch a real face model: each of the four is held to a quarter of it.
+fn the_default_models_are_far_under_the_cost_limits() {
+    // The limits must never touch a real face model: each of the four is held to a quarter of them.
     for file in
         ["face_detection_short_range.tflite", "face_detection_full_range.tflite", "onet.tflite", "MobileFaceNet.tflite"]
     {
-        let steps = shape::work_per_image(&graph(file)).unwrap();
-        println!("work per image: {file} {steps} steps ({:.1}% of the limit)", 100.0 * steps as f64 / MAX_WORK as f64);
-        assert!(steps < MAX_WORK / 4, "{file}: {steps}");
+        let cost = shape::cost_per_image(&graph(file)).unwrap();
+        println!(
+            "cost per image: {file} {} steps ({:.1}% of the limit), {} values ({:.1}%)",
+            cost.steps,
+            100.0 * cost.steps as f64 / MAX_STEPS as f64,
+            cost.values,
+            100.0 * cost.values as f64 / MAX_ELEMENTS as f64
+        );
+        assert!(cost.steps < MAX_STEPS / 4 && cost.values < MAX_ELEMENTS as u64 / 4, "{file}: {cost:?}");
     }
 }
 
 #[test]
-fn work_read_from_the_file_is_bounded() {
+fn work_and_memory_read_from_the_file_are_bounded() {
     // A MAX_POOL_2D with the largest window the reader takes, 4096x4096 (SAME padding, so it fits any
     // input), over a 32x32x2 input: 2048 outputs of 2^24 taps each, and the reference visits every tap.
     // Unchecked, this small file runs for minutes.
@@ -368,7 +374,7 @@ fn work_read_from_the_file_is_bounded() {
         )
     };
     let e = load_err(&pool(32));
-    assert!(e.contains("one image would take 34359740416 steps"), "{e}");
+    assert!(e.contains("one image would take 34359744512 steps"), "{e}");
     // Over a 4x4x2 input it is under the limit and loads; the CPU backend's pooling clips the window to the
     // input, and allocates nothing near the window's area (it made room for 2^24 taps, 128 MiB).
     let g = load(&pool(4)).unwrap();
@@ -389,7 +395,12 @@ fn work_read_from_the_file_is_bounded() {
     }
     let chain = model(&[23, 0], tensors, &[0], &[adds + 2], operators, vec![F::Bytes(i32_bytes(&[4096, 4096]))]);
     let e = load_err(&chain);
-    assert!(e.contains("steps to run, more than the limit of 4294967296"), "{e}");
+    assert!(e.contains("steps, more than the limit of 4294967296"), "{e}");
+    // No op at all, and the 2^24-value input listed five times as an output: each output is a copy, 1.3 GB
+    // of them for a 300-byte file (found by fuzzing, a 595-byte file that took 8 GB).
+    let outputs = model(&[0], vec![tensor(&[1, 2048, 2048, 4], 0, 0, "x")], &[0], &[0; 5], vec![], vec![]);
+    let e = load_err(&outputs);
+    assert!(e.contains("one image would write 100663296 values, more than the limit of 67108864"), "{e}");
 }
 
 /// xorshift64: a seeded, dependency-free generator for reproducible random cases.

@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let count: usize = shape.iter().product();
     // Cheap models only (a loaded model may take up to 2^32 steps): the fuzzer looks for crashes, not
     // for slow convolutions.
-    if shape::work_per_image(&graph).is_ok_and(|steps| steps <= 1 << 24) {
+    if shape::cost_per_image(&graph).is_ok_and(|cost| cost.steps <= 1 << 24) {
         if let Ok(t) = Tensor::new(shape, vec![0.5; count]) {
             let inputs = [t];
             let _ = localface::cpu::run(&graph, &inputs);

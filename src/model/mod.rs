@@ -13,12 +13,14 @@ use crate::error::{model_err, Result};
 pub type TensorId = usize;
 
 /// The largest tensor any op may produce (elements), so that a size read from a file cannot ask for
-/// unbounded memory: 64 Mi floats = 256 MiB, far above what the default models need at batch 64.
+/// unbounded memory: 64 Mi floats = 256 MiB, far above what the default models need at batch 64. It also
+/// bounds all the values one image's run writes together (`shape::check_cost`): ten times what the
+/// largest default model (full-range BlazeFace, 6.9 M) needs.
 pub const MAX_ELEMENTS: usize = 1 << 26;
 
-/// The most work one image may take through a model (`shape::work`'s steps), so that a small file cannot
-/// declare minutes of computation: 2^32, 18 times what the largest default model (MobileFaceNet) needs.
-pub const MAX_WORK: u64 = 1 << 32;
+/// The most steps one image's run may take (`shape::cost`), so that a small file cannot declare minutes of
+/// computation: 2^32, 18 times what the largest default model (MobileFaceNet, 2.4 x 10^8) needs.
+pub const MAX_STEPS: u64 = 1 << 32;
 
 /// A dense f32 tensor, row-major (NHWC for images): what flows in and out of every backend.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,7 +196,7 @@ impl Graph {
         let mut graph = tflite::read(bytes)?;
         rewrite::optimize(&mut graph);
         graph.validate()?;
-        shape::check_work(&graph)?;
+        shape::check_cost(&graph)?;
         Ok(graph)
     }
 

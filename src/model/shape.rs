@@ -1,7 +1,7 @@
 //! Shape inference: every tensor's shape for given input shapes, with TFLite's rules. Run before any
 //! allocation, so a bad shape or an oversized tensor is an error and never a huge buffer.
 
-use super::{Graph, Op, Padding, MAX_ELEMENTS, MAX_WORK};
+use super::{Graph, Op, Padding, MAX_ELEMENTS, MAX_STEPS};
 use crate::error::{model_err, Error, Result};
 
 /// The number of elements of a shape, refusing anything above `MAX_ELEMENTS`.
@@ -93,30 +93,38 @@ pub fn infer(graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Vec<Vec<usize
     Ok(shapes)
 }
 
-/// The work of one run, counted as the kernels' innermost steps (a multiply-add, a pooling tap, an element
-/// read or written), given every tensor's shape from `infer`. Saturates rather than overflows.
-pub fn work(graph: &Graph, shapes: &[Vec<usize>]) -> u64 {
-    let elements = |id: usize| shapes[id].iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
-    graph
-        .nodes
-        .iter()
-        .map(|node| {
-            let reads = node.inputs.iter().filter(|&&i| graph.tensors[i].data.is_none()).map(|&i| elements(i));
-            let steps_per_output = match &node.op {
-                Op::Conv2d(_) | Op::Conv2dAdd(_) => shapes[node.inputs[1]][1..].iter().product::<usize>() as u64,
-                Op::DepthwiseConv2d(_) => (shapes[node.inputs[1]][1] * shapes[node.inputs[1]][2]) as u64,
-                Op::FullyConnected { .. } => shapes[node.inputs[1]][1] as u64,
-                // The reference and the GPU shader visit every tap of the window, inside the input or not.
-                Op::MaxPool2d(p) | Op::AvgPool2d(p) => (p.filter[0] as u64).saturating_mul(p.filter[1] as u64),
-                _ => 1,
-            };
-            reads.fold(elements(node.output).saturating_mul(steps_per_output), u64::saturating_add)
-        })
-        .fold(0, u64::saturating_add)
+/// What one run costs: its steps (the kernels' innermost steps: a multiply-add, a pooling tap, a value read
+/// or written) and the values it writes (every tensor it makes, the inputs' and outputs' copies included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    pub steps: u64,
+    pub values: u64,
 }
 
-/// The work of a run on one image (batch 1), with the shapes the file declares.
-pub fn work_per_image(graph: &Graph) -> Result<u64> {
+/// The cost of one run, given every tensor's shape from `infer`. Saturates rather than overflows.
+pub fn cost(graph: &Graph, shapes: &[Vec<usize>]) -> Cost {
+    let elements = |id: usize| shapes[id].iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
+    let copies = graph.inputs.iter().chain(&graph.outputs).map(|&i| elements(i)).fold(0, u64::saturating_add);
+    let mut cost = Cost { steps: copies, values: copies };
+    for node in &graph.nodes {
+        let steps_per_output = match &node.op {
+            Op::Conv2d(_) | Op::Conv2dAdd(_) => shapes[node.inputs[1]][1..].iter().product::<usize>() as u64,
+            Op::DepthwiseConv2d(_) => (shapes[node.inputs[1]][1] * shapes[node.inputs[1]][2]) as u64,
+            Op::FullyConnected { .. } => shapes[node.inputs[1]][1] as u64,
+            // The reference and the GPU shader visit every tap of the window, inside the input or not.
+            Op::MaxPool2d(p) | Op::AvgPool2d(p) => (p.filter[0] as u64).saturating_mul(p.filter[1] as u64),
+            _ => 1,
+        };
+        let reads = node.inputs.iter().filter(|&&i| graph.tensors[i].data.is_none()).map(|&i| elements(i));
+        let out = elements(node.output);
+        cost.steps = reads.fold(cost.steps.saturating_add(out.saturating_mul(steps_per_output)), u64::saturating_add);
+        cost.values = cost.values.saturating_add(out);
+    }
+    cost
+}
+
+/// The cost of a run on one image (batch 1), with the shapes the file declares.
+pub fn cost_per_image(graph: &Graph) -> Result<Cost> {
     let one_image: Vec<Vec<usize>> = graph
         .inputs
         .iter()
@@ -130,15 +138,22 @@ pub fn work_per_image(graph: &Graph) -> Result<u64> {
         Error::Input(m) => Error::Model(m),
         other => other,
     })?;
-    Ok(work(graph, &shapes))
+    Ok(cost(graph, &shapes))
 }
 
-/// Refuses a graph whose run on one image would take more than `MAX_WORK` steps: a small file can declare
-/// a window or a chain of ops that would keep a page busy for minutes.
-pub fn check_work(graph: &Graph) -> Result<()> {
-    let steps = work_per_image(graph)?;
-    if steps > MAX_WORK {
-        return model_err(format!("one image would take {steps} steps to run, more than the limit of {MAX_WORK}"));
+/// Refuses a graph whose run on one image would take more than `MAX_STEPS` steps or write more than
+/// `MAX_ELEMENTS` values: a small file can declare a window, a chain of ops or a list of outputs that would
+/// keep a page busy for minutes or fill its memory.
+pub fn check_cost(graph: &Graph) -> Result<()> {
+    let cost = cost_per_image(graph)?;
+    if cost.steps > MAX_STEPS {
+        return model_err(format!("one image would take {} steps, more than the limit of {MAX_STEPS}", cost.steps));
+    }
+    if cost.values > MAX_ELEMENTS as u64 {
+        return model_err(format!(
+            "one image would write {} values, more than the limit of {MAX_ELEMENTS}",
+            cost.values
+        ));
     }
     Ok(())
 }
