@@ -382,8 +382,8 @@ fn work_and_memory_read_from_the_file_are_bounded() {
     Network::new(g.clone(), &Target::Cpu).run_cpu(&[Tensor::new(vec![1, 4, 4, 2], vec![1.0; 32]).unwrap()]).unwrap();
     assert!(LARGEST.with(|m| m.get()) < 1 << 16);
     // Many cheap ops: 4x4 RESIZE_BILINEAR to 4096x4096x2 (2^25 elements), then 48 ADDs of it to itself,
-    // each 3 x 2^25 steps (two reads, one write): 4.9 x 10^9 together, over the limit though no op alone
-    // comes near it.
+    // each 3 x 2^25 steps (two reads, one write): 4.9 x 10^9 steps together (and 1.6 x 10^9 values), over
+    // both limits though no op alone comes near them; the steps are named first.
     let adds: i32 = 48;
     let mut tensors = vec![tensor(&[1, 4, 4, 2], 0, 0, "x"), tensor(&[2], 2, 1, "size")];
     let mut operators = vec![operator(0, &[0, 1], &[2], None)];
@@ -396,8 +396,8 @@ fn work_and_memory_read_from_the_file_are_bounded() {
     let chain = model(&[23, 0], tensors, &[0], &[adds + 2], operators, vec![F::Bytes(i32_bytes(&[4096, 4096]))]);
     let e = load_err(&chain);
     assert!(e.contains("steps, more than the limit of 4294967296"), "{e}");
-    // No op at all, and the 2^24-value input listed five times as an output: each output is a copy, 1.3 GB
-    // of them for a 300-byte file (found by fuzzing, a 595-byte file that took 8 GB).
+    // No op at all, and the 2^24-value input listed five times as an output: each output is a copy, 320 MiB
+    // of them for a file of a few hundred bytes (found by fuzzing: a 595-byte file that took 8 GB).
     let outputs = model(&[0], vec![tensor(&[1, 2048, 2048, 4], 0, 0, "x")], &[0], &[0; 5], vec![], vec![]);
     let e = load_err(&outputs);
     assert!(e.contains("one image would write 100663296 values, more than the limit of 67108864"), "{e}");
