@@ -379,7 +379,7 @@ fn work_and_memory_read_from_the_file_are_bounded() {
     // input, and allocates nothing near the window's area (it made room for 2^24 taps, 128 MiB).
     let g = load(&pool(4)).unwrap();
     LARGEST.with(|m| m.set(0));
-    Network::new(g.clone(), &Target::Cpu).run_cpu(&[Tensor::new(vec![1, 4, 4, 2], vec![1.0; 32]).unwrap()]).unwrap();
+    Network::new(g, &Target::Cpu).run_cpu(&[Tensor::new(vec![1, 4, 4, 2], vec![1.0; 32]).unwrap()]).unwrap();
     assert!(LARGEST.with(|m| m.get()) < 1 << 16);
     // Many cheap ops: 4x4 RESIZE_BILINEAR to 4096x4096x2 (2^25 elements), then 48 ADDs of it to itself,
     // each 3 x 2^25 steps (two reads, one write): 4.9 x 10^9 steps together (and 1.6 x 10^9 values), over
