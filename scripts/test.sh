@@ -51,6 +51,8 @@ step "npm package and demo page"
 scripts/build-web.sh
 
 step "end-to-end tests of the demo page (headless Chromium, fake camera)"
-node --test --test-reporter=spec tests/e2e/
+# --test-force-exit and the time limit: a browser or server left behind by a failing test must not keep CI
+# waiting (each test has its own limit too; the whole step takes about 6 minutes).
+timeout 1800 node --test --test-force-exit --test-reporter=spec tests/e2e/
 
 step "done"

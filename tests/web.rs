@@ -213,6 +213,8 @@ mod photos {
         let stored = js_sys::Uint8Array::new(&stored_record(&key).await).to_vec();
         assert!(stored.starts_with(b"LFSEALED"), "stored encrypted");
         assert!(!stored.windows(8).any(|w| w == b"Lovelace"), "no name readable at rest");
+        let copy = js_sys::Uint8Array::new(&get(&stored_copies(&key).await, "bytes")).to_vec();
+        assert_eq!(copy, stored, "the copy in Cache Storage is the same sealed file");
         // The right passphrase reads it back and recognises; no or a wrong one is a clear error.
         let r = recognizer_with(&key, Some("open sesame")).await.unwrap();
         let faces = array(r.identify(image_data(A5)).await.unwrap());
@@ -273,10 +275,73 @@ mod photos {
         }
         export function stored_record(key) { return store('readonly', (s) => s.get(key)); }
         export async function put_record(key, bytes) { await store('readwrite', (s) => s.put(bytes.slice().buffer, key)); }
+        // What Chromium does when it finds the database corrupt on opening is to delete all of it; here only
+        // this key's record and generation go, since other tests may use the database meanwhile.
+        export async function delete_record(key) {
+            await store('readwrite', (s) => { s.delete(key); return s.delete([key, 'generation']); });
+        }
+        async function copy_requests(key) {
+            const cache = await caches.open('localface-galleries');
+            const mine = (await cache.keys()).filter((r) => new URL(r.url).pathname.startsWith(`/localface/${key}/`));
+            return { cache, mine };
+        }
+        /** The Cache Storage copies of `key`: how many, and the newest one's bytes. */
+        export async function stored_copies(key) {
+            const { cache, mine } = await copy_requests(key);
+            const newest = mine.sort((a, b) => b.url.localeCompare(a.url, 'en', { numeric: true }))[0];
+            return { count: mine.length, bytes: newest && new Uint8Array(await (await cache.match(newest)).arrayBuffer()) };
+        }
+        export async function delete_copies(key) {
+            const { cache, mine } = await copy_requests(key);
+            for (const r of mine) await cache.delete(r);
+        }
     ")]
     extern "C" {
         async fn stored_record(key: &str) -> JsValue;
         async fn put_record(key: &str, bytes: &js_sys::Uint8Array);
+        async fn delete_record(key: &str);
+        async fn stored_copies(key: &str) -> JsValue;
+        async fn delete_copies(key: &str);
+    }
+
+    fn names(r: &Recognizer) -> Vec<String> {
+        array(r.gallery().people().unwrap()).iter().map(|p| get(p, "name").as_string().unwrap()).collect()
+    }
+
+    /// Chromium deletes an origin's whole IndexedDB when it finds it corrupt, which a browser killed during a
+    /// save can cause (`tests/e2e/storage.test.mjs`): the copy in Cache Storage brings the gallery back.
+    #[wasm_bindgen_test]
+    async fn a_gallery_lost_from_indexeddb_comes_back_from_its_copy() {
+        let key = format!("test-{}", js_sys::Math::random());
+        let r = recognizer(Some(&key)).await;
+        r.enroll("Ada".into(), image_data(A1)).await.unwrap();
+        r.gallery().rename("Ada".into(), "Ada L.".into()).await.unwrap();
+        drop(r);
+        let copies = stored_copies(&key).await;
+        assert_eq!(get(&copies, "count").as_f64(), Some(1.0), "only the newest copy is kept");
+        let record = js_sys::Uint8Array::new(&stored_record(&key).await).to_vec();
+        assert_eq!(js_sys::Uint8Array::new(&get(&copies, "bytes")).to_vec(), record, "the copy is the record");
+
+        delete_record(&key).await;
+        let r = recognizer(Some(&key)).await;
+        assert_eq!(names(&r), ["Ada L."]);
+        let faces = array(r.identify(image_data(A5)).await.unwrap());
+        assert_eq!(get(&faces[0], "name").as_string().as_deref(), Some("Ada L."));
+        // The next change is saved above the copy's generation (IndexedDB counts from 0 again, below the
+        // copy's 2): it is what loads next, from either store.
+        r.gallery().rename("Ada L.".into(), "Ada Lovelace".into()).await.unwrap();
+        drop(r);
+        assert_eq!(names(&recognizer(Some(&key)).await), ["Ada Lovelace"]);
+        delete_record(&key).await;
+        assert_eq!(names(&recognizer(Some(&key)).await), ["Ada Lovelace"]);
+
+        // The copy lost instead: IndexedDB alone has it.
+        let r = recognizer(Some(&key)).await;
+        r.gallery().rename("Ada Lovelace".into(), "Ada Byron".into()).await.unwrap();
+        drop(r);
+        delete_copies(&key).await;
+        assert_eq!(names(&recognizer(Some(&key)).await), ["Ada Byron"]);
+        recognizer(Some(&key)).await.gallery().clear().await.unwrap();
     }
 
     /// Polls two futures together (no executor crate needed).

@@ -1,5 +1,6 @@
 // Browser glue called from Rust (src/web/mod.rs): pixels from any image source, model downloads with
-// progress, and the gallery's storage in IndexedDB. Kept small: everything else is Rust.
+// progress, and the gallery's storage (IndexedDB, with a copy in Cache Storage). Kept small: everything else
+// is Rust.
 
 let canvas = null;
 
@@ -55,44 +56,68 @@ export async function fetchBytes(url, file, onProgress) {
   return bytes;
 }
 
+// The gallery is stored twice. IndexedDB holds it (one record per key, with a generation number beside it
+// under the array key [key, 'generation'], which no string key can collide with). Cache Storage holds a copy
+// of each save under its generation, because Chromium deletes an origin's whole IndexedDB when it finds it
+// corrupt on opening, and a browser killed in the middle of a write leaves it so about once in a hundred
+// kills (measured). The two are written one after the other, so a kill can catch at most one of them in the
+// middle; loading takes whichever copy is newer.
 const STORE = 'galleries';
+const CACHE = 'localface-galleries';
 
 function openDb(dbName) {
   return new Promise((resolve, reject) => {
     if (typeof indexedDB === 'undefined') { reject(new Error('IndexedDB is not available here')); return; }
     const req = indexedDB.open(dbName, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onupgradeneeded = (event) => {
+      // Chromium's sign that it found the database corrupt and started it afresh.
+      if (event.dataLoss === 'total') {
+        console.warn(`localface: the browser reset its IndexedDB storage (${event.dataLossMessage})`);
+      }
+      req.result.createObjectStore(STORE);
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(new Error('cannot open IndexedDB: ' + (req.error && req.error.message)));
     req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
   });
 }
 
-/** The stored gallery bytes, or null. */
-export async function loadGallery(dbName, key) {
+/** `{ bytes, generation }` stored in IndexedDB under `key`, or null. Galleries stored before generations
+ *  were kept count as generation 0. */
+async function readRecord(dbName, key) {
   const db = await openDb(dbName);
   try {
     return await new Promise((resolve, reject) => {
-      const req = db.transaction(STORE, 'readonly').objectStore(STORE).get(key);
-      req.onsuccess = () => resolve(req.result ? new Uint8Array(req.result) : null);
-      req.onerror = () => reject(new Error('cannot read the gallery: ' + (req.error && req.error.message)));
+      const store = db.transaction(STORE, 'readonly').objectStore(STORE);
+      const bytes = store.get(key);
+      const generation = store.get([key, 'generation']);
+      generation.onsuccess = () => resolve(bytes.result
+        ? { bytes: new Uint8Array(bytes.result), generation: generation.result || 0 } : null);
+      bytes.onerror = generation.onerror = (e) => {
+        reject(new Error('cannot read the gallery: ' + (e.target.error && e.target.error.message)));
+      };
     });
   } finally {
     db.close();
   }
 }
 
-/** Stores the gallery bytes in one transaction: the old value or the new one, never a mix. Resolves once
- *  the write is durable; rejects (and stores nothing) when the quota is exceeded. */
-export async function saveGallery(dbName, key, bytes) {
-  // `bytes` views WebAssembly memory: copy it now, since memory growing during the await detaches the view.
-  const copy = bytes.slice().buffer;
+/** Stores `bytes` under `key` with a generation above both `floor` and the stored one, in one durable
+ *  transaction (the old record or the new one, never a mix). Resolves to the generation. */
+async function writeRecord(dbName, key, bytes, floor) {
   const db = await openDb(dbName);
   try {
-    await new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-      tx.objectStore(STORE).put(copy, key);
-      tx.oncomplete = () => resolve();
+      const store = tx.objectStore(STORE);
+      let generation = 0;
+      const current = store.get([key, 'generation']);
+      current.onsuccess = () => {
+        generation = Math.max(current.result || 0, floor) + 1;
+        store.put(bytes, key);
+        store.put(generation, [key, 'generation']);
+      };
+      tx.oncomplete = () => resolve(generation);
       const fail = () => {
         const e = tx.error;
         reject(new Error(e && e.name === 'QuotaExceededError'
@@ -104,6 +129,74 @@ export async function saveGallery(dbName, key, bytes) {
     });
   } finally {
     db.close();
+  }
+}
+
+/** The Cache Storage copies of `key`, newest first, as { request, generation }; none where Cache Storage is
+ *  missing (an insecure page) or refused (some private modes). */
+async function copies(dbName, key) {
+  if (typeof caches === 'undefined') return { cache: null, list: [] };
+  let cache;
+  try { cache = await caches.open(CACHE); } catch { return { cache: null, list: [] }; }
+  const prefix = `/${encodeURIComponent(dbName)}/${encodeURIComponent(key)}/`;
+  const list = [];
+  for (const request of await cache.keys()) {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith(prefix)) list.push({ request, generation: Number(path.slice(prefix.length)) });
+  }
+  return { cache, list: list.sort((a, b) => b.generation - a.generation) };
+}
+
+function copyUrl(dbName, key, generation) {
+  return new URL(`/${encodeURIComponent(dbName)}/${encodeURIComponent(key)}/${generation}`, self.location.origin);
+}
+
+/** The newest Cache Storage copy of `key` that reads whole, as { bytes, generation }, or null. */
+async function readCopy(dbName, key) {
+  const { cache, list } = await copies(dbName, key);
+  for (const { request, generation } of list) {
+    try {
+      const response = await cache.match(request);
+      if (response) return { bytes: new Uint8Array(await response.arrayBuffer()), generation };
+    } catch { /* a copy cut short: try the one before */ }
+  }
+  return null;
+}
+
+/** The stored gallery bytes (the newer of the two copies), or null. */
+export async function loadGallery(dbName, key) {
+  const copy = await readCopy(dbName, key).catch(() => null);
+  let record;
+  try {
+    record = await readRecord(dbName, key);
+  } catch (e) {
+    if (!copy) throw e;
+    console.warn(`localface: ${e.message}; the gallery is read from its copy in Cache Storage`);
+    return copy.bytes;
+  }
+  if (copy && (!record || copy.generation > record.generation)) {
+    console.warn('localface: the gallery in IndexedDB is missing or older than its copy; the copy is used');
+    return copy.bytes;
+  }
+  return record ? record.bytes : null;
+}
+
+/** Stores the gallery bytes: IndexedDB first (its failure, such as the quota exceeded, rejects and changes
+ *  nothing), then the copy in Cache Storage (whose failure only warns). Resolves once both are written. */
+export async function saveGallery(dbName, key, bytes) {
+  // `bytes` views WebAssembly memory: copy it now, since memory growing during the await detaches the view.
+  const copy = bytes.slice();
+  // Above every copy's generation too: after Chromium resets IndexedDB, its count starts again at 0.
+  const older = await copies(dbName, key).catch(() => ({ cache: null, list: [] }));
+  const floor = older.list.length ? older.list[0].generation : 0;
+  const generation = await writeRecord(dbName, key, copy.buffer, floor);
+  if (!older.cache) return;
+  try {
+    await older.cache.put(copyUrl(dbName, key, generation), new Response(copy));
+    // Only once the new copy is whole: the older ones go.
+    for (const { request, generation: g } of older.list) if (g < generation) await older.cache.delete(request);
+  } catch (e) {
+    console.warn('localface: the gallery is saved in IndexedDB, but its copy in Cache Storage is not: ' + e.message);
   }
 }
 

@@ -58,7 +58,7 @@ export interface InitOptions {
 export default function init(options?: InitOptions): Promise<unknown>;
 export function hasRelaxedSimd(): boolean;
 
-/** The enrolled people; every change is saved (IndexedDB) before it takes effect. */
+/** The enrolled people; every change is saved (IndexedDB, with a copy in Cache Storage) before it takes effect. */
 export class Gallery {
   private constructor();
   free(): void;
