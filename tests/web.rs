@@ -282,7 +282,8 @@ mod photos {
         }
         async function copy_requests(key) {
             const cache = await caches.open('localface-galleries');
-            const mine = (await cache.keys()).filter((r) => new URL(r.url).pathname.startsWith(`/localface/${key}/`));
+            const prefix = `/_localface/_${encodeURIComponent(key)}/`;
+            const mine = (await cache.keys()).filter((r) => new URL(r.url).pathname.startsWith(prefix));
             return { cache, mine };
         }
         /** The Cache Storage copies of `key`: how many, and the newest one's bytes. */
@@ -342,6 +343,13 @@ mod photos {
         delete_copies(&key).await;
         assert_eq!(names(&recognizer(Some(&key)).await), ["Ada Byron"]);
         recognizer(Some(&key)).await.gallery().clear().await.unwrap();
+
+        // A key that a URL would resolve away ("..") has its copy too.
+        recognizer(Some("..")).await.enroll("Bea".into(), image_data(B2)).await.unwrap();
+        delete_record("..").await;
+        let r = recognizer(Some("..")).await;
+        assert_eq!(names(&r), ["Bea"]);
+        r.gallery().clear().await.unwrap();
     }
 
     /// Polls two futures together (no executor crate needed).

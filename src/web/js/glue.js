@@ -138,7 +138,7 @@ async function copies(dbName, key) {
   if (typeof caches === 'undefined') return { cache: null, list: [] };
   let cache;
   try { cache = await caches.open(CACHE); } catch { return { cache: null, list: [] }; }
-  const prefix = `/${encodeURIComponent(dbName)}/${encodeURIComponent(key)}/`;
+  const prefix = `/${segment(dbName)}/${segment(key)}/`;
   const list = [];
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
@@ -148,7 +148,12 @@ async function copies(dbName, key) {
 }
 
 function copyUrl(dbName, key, generation) {
-  return new URL(`/${encodeURIComponent(dbName)}/${encodeURIComponent(key)}/${generation}`, self.location.origin);
+  return new URL(`/${segment(dbName)}/${segment(key)}/${generation}`, self.location.origin);
+}
+
+/** A name as one URL path segment. Prefixed: a URL resolves a segment of '.' or '..' (even encoded) away. */
+function segment(name) {
+  return '_' + encodeURIComponent(name);
 }
 
 /** The newest Cache Storage copy of `key` that reads whole, as { bytes, generation }, or null. */
