@@ -138,7 +138,7 @@ async function copies(dbName, key) {
   if (typeof caches === 'undefined') return { cache: null, list: [] };
   let cache;
   try { cache = await caches.open(CACHE); } catch { return { cache: null, list: [] }; }
-  const prefix = `/${segment(dbName)}/${segment(key)}/`;
+  const prefix = copyPath(dbName, key);
   const list = [];
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
@@ -147,19 +147,17 @@ async function copies(dbName, key) {
   return { cache, list: list.sort((a, b) => b.generation - a.generation) };
 }
 
-function copyUrl(dbName, key, generation) {
-  return new URL(`/${segment(dbName)}/${segment(key)}/${generation}`, self.location.origin);
+/** Where the copies of `key` live: `/_<database>/_<key>/`, each name percent-encoded behind a prefix, since
+ *  a URL resolves a segment of '.' or '..' (even encoded) away. The generation follows. */
+function copyPath(dbName, key) {
+  return `/_${encodeURIComponent(dbName)}/_${encodeURIComponent(key)}/`;
 }
 
-/** A name as one URL path segment. Prefixed: a URL resolves a segment of '.' or '..' (even encoded) away. */
-function segment(name) {
-  return '_' + encodeURIComponent(name);
-}
-
-/** The newest Cache Storage copy of `key` that reads whole, as { bytes, generation }, or null. */
-async function readCopy(dbName, key) {
-  const { cache, list } = await copies(dbName, key);
+/** The newest copy above generation `above` that reads whole, as { bytes, generation }, or null. Only the
+ *  list is read otherwise: a copy no newer than the record is never loaded. */
+async function readCopy({ cache, list }, above) {
   for (const { request, generation } of list) {
+    if (generation <= above) break;
     try {
       const response = await cache.match(request);
       if (response) return { bytes: new Uint8Array(await response.arrayBuffer()), generation };
@@ -170,16 +168,18 @@ async function readCopy(dbName, key) {
 
 /** The stored gallery bytes (the newer of the two copies), or null. */
 export async function loadGallery(dbName, key) {
-  const copy = await readCopy(dbName, key).catch(() => null);
+  const stored = await copies(dbName, key).catch(() => ({ cache: null, list: [] }));
   let record;
   try {
     record = await readRecord(dbName, key);
   } catch (e) {
+    const copy = await readCopy(stored, -1);
     if (!copy) throw e;
     console.warn(`localface: ${e.message}; the gallery is read from its copy in Cache Storage`);
     return copy.bytes;
   }
-  if (copy && (!record || copy.generation > record.generation)) {
+  const copy = await readCopy(stored, record ? record.generation : -1);
+  if (copy) {
     console.warn('localface: the gallery in IndexedDB is missing or older than its copy; the copy is used');
     return copy.bytes;
   }
@@ -197,7 +197,7 @@ export async function saveGallery(dbName, key, bytes) {
   const generation = await writeRecord(dbName, key, copy.buffer, floor);
   if (!older.cache) return;
   try {
-    await older.cache.put(copyUrl(dbName, key, generation), new Response(copy));
+    await older.cache.put(new URL(copyPath(dbName, key) + generation, self.location.origin), new Response(copy));
     // Only once the new copy is whole: the older ones go.
     for (const { request, generation: g } of older.list) if (g < generation) await older.cache.delete(request);
   } catch (e) {
