@@ -307,10 +307,12 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
         let out_channels = if matches!(node.op, Op::DepthwiseConv2d(_)) { w.shape[3] } else { w.shape[0] };
         // Bias and slope; a fused add's last input is the skip tensor, not a weight.
         let per_channel = if matches!(node.op, Op::Conv2dAdd(_)) { &node.inputs[2..3] } else { &node.inputs[2..] };
-        for &extra in per_channel {
+        // The bias has one value per channel; a PReLU slope may also be one value for all (the kernels index
+        // the bias by channel: a 1-value bias on 2 channels was a panic, found by fuzzing).
+        for (i, &extra) in per_channel.iter().enumerate() {
             let t = &graph.tensors[extra];
             match &t.data {
-                Some(d) if d.len() == out_channels || d.len() == 1 => {}
+                Some(d) if d.len() == out_channels || (i == 1 && d.len() == 1) => {}
                 _ => {
                     return model_err(format!(
                         "{}: bias or slope '{}' must be a constant of {out_channels} values",
