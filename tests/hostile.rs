@@ -265,6 +265,42 @@ fn options_out_of_range_are_refused() {
 }
 
 #[test]
+fn a_bias_must_have_one_value_per_output_channel() {
+    // A 1-value bias on 3 (CONV_2D) or 2 (FULLY_CONNECTED) outputs: every kernel indexes the bias by channel, so
+    // this was a panic in the CPU kernels before the load check refused it (found by fuzzing).
+    let conv = model(
+        &[3],
+        vec![
+            tensor(&[1, 4, 4, 2], 0, 0, "x"),
+            tensor(&[3, 1, 1, 2], 0, 1, "w"),
+            tensor(&[1], 0, 2, "b"),
+            tensor(&[1, 4, 4, 3], 0, 0, "y"),
+        ],
+        &[0],
+        &[3],
+        vec![operator(0, &[0, 1, 2], &[3], Some((1, unit_conv_options())))],
+        vec![F::Bytes(f32_bytes(&[1.0; 6])), F::Bytes(f32_bytes(&[0.5]))],
+    );
+    let fully_connected = model(
+        &[9],
+        vec![
+            tensor(&[1, 2], 0, 0, "x"),
+            tensor(&[2, 2], 0, 1, "w"),
+            tensor(&[1], 0, 2, "b"),
+            tensor(&[1, 2], 0, 0, "y"),
+        ],
+        &[0],
+        &[3],
+        vec![operator(0, &[0, 1, 2], &[3], None)],
+        vec![F::Bytes(f32_bytes(&[1.0; 4])), F::Bytes(f32_bytes(&[0.5]))],
+    );
+    for (bytes, op, channels) in [(conv, "CONV_2D", 3), (fully_connected, "FULLY_CONNECTED", 2)] {
+        let e = load_err(&bytes);
+        assert!(e.contains(op) && e.contains(&format!("'b' must be a constant of {channels} values")), "{e}");
+    }
+}
+
+#[test]
 fn unsupported_ops_and_types_are_named() {
     // TANH (28) as an op.
     let bytes = model(
