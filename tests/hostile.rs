@@ -79,18 +79,23 @@ fn run_zeros(graph: &Graph) -> localface::Result<Vec<Tensor>> {
 
 /// A one-op model: x [1,4,4,2] -> 1x1 CONV_2D with 3 output channels -> y [1,4,4,3].
 fn conv_model(conv_options: Vec<(usize, F)>, filter_shape: &[i32], filter: &[f32]) -> Vec<u8> {
+    conv_model_with_bias(conv_options, filter_shape, filter, &[0.5, 0.0, -0.5])
+}
+
+/// `conv_model` with the bias given (its shape is its length).
+fn conv_model_with_bias(conv_options: Vec<(usize, F)>, filter_shape: &[i32], filter: &[f32], bias: &[f32]) -> Vec<u8> {
     model(
         &[3],
         vec![
             tensor(&[1, 4, 4, 2], 0, 0, "x"),
             tensor(filter_shape, 0, 1, "w"),
-            tensor(&[3], 0, 2, "b"),
+            tensor(&[bias.len() as i32], 0, 2, "b"),
             tensor(&[1, 4, 4, 3], 0, 0, "y"),
         ],
         &[0],
         &[3],
         vec![operator(0, &[0, 1, 2], &[3], Some((1, conv_options)))],
-        vec![F::Bytes(f32_bytes(filter)), F::Bytes(f32_bytes(&[0.5, 0.0, -0.5]))],
+        vec![F::Bytes(f32_bytes(filter)), F::Bytes(f32_bytes(bias))],
     )
 }
 
@@ -268,19 +273,7 @@ fn options_out_of_range_are_refused() {
 fn a_bias_must_have_one_value_per_output_channel() {
     // A 1-value bias on 3 (CONV_2D) or 2 (FULLY_CONNECTED) outputs: every kernel indexes the bias by channel, so
     // this was a panic in the CPU kernels before the load check refused it (found by fuzzing).
-    let conv = model(
-        &[3],
-        vec![
-            tensor(&[1, 4, 4, 2], 0, 0, "x"),
-            tensor(&[3, 1, 1, 2], 0, 1, "w"),
-            tensor(&[1], 0, 2, "b"),
-            tensor(&[1, 4, 4, 3], 0, 0, "y"),
-        ],
-        &[0],
-        &[3],
-        vec![operator(0, &[0, 1, 2], &[3], Some((1, unit_conv_options())))],
-        vec![F::Bytes(f32_bytes(&[1.0; 6])), F::Bytes(f32_bytes(&[0.5]))],
-    );
+    let conv = conv_model_with_bias(unit_conv_options(), &[3, 1, 1, 2], &[1.0; 6], &[0.5]);
     let fully_connected = model(
         &[9],
         vec![
