@@ -310,7 +310,8 @@ mod photos {
     }
 
     /// Chromium deletes an origin's whole IndexedDB when it finds it corrupt, which a browser killed during a
-    /// save can cause (`tests/e2e/storage.test.mjs`): the copy in Cache Storage brings the gallery back.
+    /// save can cause (`tests/e2e/storage.test.mjs`): the copy in Cache Storage brings the gallery back, says
+    /// so (`restored`), and is written back to IndexedDB.
     #[wasm_bindgen_test]
     async fn a_gallery_lost_from_indexeddb_comes_back_from_its_copy() {
         let key = format!("test-{}", js_sys::Math::random());
@@ -326,8 +327,15 @@ mod photos {
         delete_record(&key).await;
         let r = recognizer(Some(&key)).await;
         assert_eq!(names(&r), ["Ada L."]);
+        let why = r.gallery().restored().unwrap_or_default();
+        assert!(why.starts_with("IndexedDB had lost the gallery"), "restored: {why:?}");
         let faces = array(r.identify(image_data(A5)).await.unwrap());
         assert_eq!(get(&faces[0], "name").as_string().as_deref(), Some("Ada L."));
+        drop(r);
+        // Written back to IndexedDB on that load: the next load reads it there.
+        let r = recognizer(Some(&key)).await;
+        assert_eq!(names(&r), ["Ada L."]);
+        assert_eq!(r.gallery().restored(), None);
         // The next change is saved above the copy's generation (IndexedDB counts from 0 again, below the
         // copy's 2): it is what loads next, from either store.
         r.gallery().rename("Ada L.".into(), "Ada Lovelace".into()).await.unwrap();

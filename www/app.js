@@ -79,6 +79,9 @@ async function load() {
   state.ready = true;
   state.kernels = recognizer.kernels;
   showBackend();
+  if (recognizer.galleryRestored) {
+    say(`Your gallery was restored from its copy in this browser's Cache Storage: ${recognizer.galleryRestored}.`, 'info', 0);
+  }
   if (recognizer.backend !== 'gpu') {
     const why = (await gpuAvailable())
       ? `WebGPU could not be used (${recognizer.fallbackReason ?? 'unknown reason'})`

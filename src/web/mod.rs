@@ -235,6 +235,8 @@ struct Store {
     passphrase: Option<String>,
     /// A change is being saved: further changes wait for it (they would overwrite it).
     saving: bool,
+    /// Why the stored gallery was read from its copy in Cache Storage on loading, if it was.
+    restored: Option<String>,
 }
 
 type Shared = Rc<RefCell<Store>>;
@@ -272,32 +274,38 @@ async fn store_bytes(key: &str, gallery: &gallery::Gallery, seal: Option<&Seal>)
     save_gallery(DATABASE, key, &bytes).await.map(|_| ())
 }
 
-/// The stored gallery under `key` (empty if none), and the seal to save it with when there is a passphrase.
-/// With a passphrase, a plain or missing stored gallery is stored encrypted at once.
+/// The stored gallery under `key` (empty if none), the seal to save it with when there is a passphrase, and
+/// why it was read from its copy in Cache Storage rather than IndexedDB (if it was). With a passphrase, a
+/// plain or missing stored gallery is stored encrypted at once.
 async fn load_store(
     key: &str,
     passphrase: Option<&str>,
     dim: usize,
-) -> Result<(gallery::Gallery, Option<Seal>), JsValue> {
+) -> Result<(gallery::Gallery, Option<Seal>, Option<String>), JsValue> {
     let stored = load_gallery(DATABASE, key).await?;
-    let bytes = (!stored.is_null() && !stored.is_undefined()).then(|| js_sys::Uint8Array::new(&stored).to_vec());
+    // `{ bytes, restored }`, or null when nothing is stored (reading a field of null fails: None).
+    let field =
+        |name: &str| js_sys::Reflect::get(&stored, &name.into()).ok().filter(|v| !v.is_null() && !v.is_undefined());
+    let bytes = field("bytes").map(|b| js_sys::Uint8Array::new(&b).to_vec());
+    let restored = field("restored").and_then(|r| r.as_string());
     let unreadable =
         |e: String| message(format!("the stored gallery '{key}' is unreadable ({e}); import a backup or clear it"));
     if let Some(b) = bytes.as_deref().filter(|b| sealed::is_sealed(b)) {
         let p = passphrase
             .ok_or_else(|| message(format!("the stored gallery '{key}' is encrypted: give its passphrase")))?;
         let (plain, seal) = open_sealed(b, p).await?;
-        return Ok((gallery::Gallery::from_bytes(&plain).map_err(|e| unreadable(e.to_string()))?, Some(seal)));
+        let g = gallery::Gallery::from_bytes(&plain).map_err(|e| unreadable(e.to_string()))?;
+        return Ok((g, Some(seal), restored));
     }
     let g = match bytes {
         Some(b) => gallery::Gallery::from_bytes(&b).map_err(|e| unreadable(e.to_string()))?,
         None => gallery::Gallery::new(dim),
     };
-    let Some(p) = passphrase else { return Ok((g, None)) };
+    let Some(p) = passphrase else { return Ok((g, None, restored)) };
     // Stored encrypted at once, so that the gallery stays locked from now on, even while empty.
     let seal = Seal::fresh(p).await?;
     store_bytes(key, &g, Some(&seal)).await?;
-    Ok((g, Some(seal)))
+    Ok((g, Some(seal), restored))
 }
 
 #[wasm_bindgen]
@@ -351,9 +359,9 @@ impl Recognizer {
         });
         let (target, no_gpu) = Target::resolve(s.backend).await.map_err(js_error)?;
         let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
-        let (gallery, seal) = match &s.gallery {
+        let (gallery, seal, restored) = match &s.gallery {
             Some(key) => load_store(key, s.passphrase.as_deref(), pipeline.embedder.dim).await?,
-            None => (gallery::Gallery::new(pipeline.embedder.dim), None),
+            None => (gallery::Gallery::new(pipeline.embedder.dim), None, None),
         };
         let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
         Ok(Recognizer {
@@ -369,6 +377,7 @@ impl Recognizer {
                 seal,
                 passphrase: s.passphrase,
                 saving: false,
+                restored,
             })),
         })
     }
@@ -381,7 +390,7 @@ impl Recognizer {
     }
 
     /// Why the recognizer runs on the CPU although it asked for the GPU (no WebGPU, no adapter, a lost
-    /// device...), or null.
+    /// device...); undefined otherwise.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {
         self.pipeline.fallback().or_else(|| self.no_gpu.clone())
@@ -537,6 +546,13 @@ impl Gallery {
     #[wasm_bindgen(getter)]
     pub fn encrypted(&self) -> bool {
         self.store.borrow().seal.is_some()
+    }
+
+    /// Set when loading read the stored gallery from its copy in Cache Storage, because IndexedDB could not be
+    /// read, had lost it (Chromium resets a database it finds corrupt) or held an older one: says which.
+    #[wasm_bindgen(getter)]
+    pub fn restored(&self) -> Option<String> {
+        self.store.borrow().restored.clone()
     }
 
     /// Replaces the gallery with an exported file (plain, or encrypted with this recognizer's passphrase),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OUT, FACES, haveFaces, serve, video, launch, until, namesOver, facesOver } from './lib.mjs';
+import { OUT, FACES, haveFaces, serve, video, launch, until, namesOver, facesOver, deleteDatabase } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -181,5 +181,28 @@ test('the gallery can be encrypted with a passphrase, and is locked until it is 
     await page.click('#lock');
     await until(page, () => window.localface.ready && window.localface.people.length === 1);
     assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+  });
+});
+
+test('a gallery the browser lost from IndexedDB comes back from its copy, and the page says so', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const profile = mkdtempSync(join(tmpdir(), 'localface-restore-'));
+  await withBrowser({ profile }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await until(page, () => window.localface.ready);
+    await page.fill('#name', 'Bea');
+    await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
+    await until(page, () => window.localface.people.length === 1);
+    assert.equal(await deleteDatabase(page), 'deleted');
+    await page.reload();
+    await until(page, () => window.localface.ready);
+    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+    assert.match(await page.textContent('#messages'), /restored from its copy in this browser's Cache Storage: IndexedDB had lost the gallery/);
+    // Written back to IndexedDB on that load: the next one says nothing.
+    await page.reload();
+    await until(page, () => window.localface.ready);
+    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+    assert.doesNotMatch(await page.textContent('#messages'), /restored/);
   });
 });

@@ -82,3 +82,13 @@ export async function facesOver(page, frames) {
 export async function namesOver(page, frames) {
   return (await facesOver(page, frames)).map((faces) => faces.map((f) => f.name));
 }
+
+/** Deletes the page origin's IndexedDB database of galleries, as Chromium does with one it finds corrupt on
+ *  opening. Resolves to 'deleted' or 'not deleted'. */
+export function deleteDatabase(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase('localface');
+    req.onsuccess = () => resolve('deleted');
+    req.onerror = req.onblocked = () => resolve('not deleted');
+  }));
+}

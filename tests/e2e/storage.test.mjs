@@ -1,5 +1,6 @@
 // Storage faults, in headless Chromium: the browser killed (SIGKILL) in the middle of gallery saves, in a
-// loop, always leaves the old or the new gallery, never a broken one or none, plain or encrypted.
+// loop, always leaves the old or the new gallery, never a broken one or none, plain or encrypted; a gallery
+// lost from IndexedDB comes back from its copy in Cache Storage; a save over the quota changes nothing.
 // Run: node --test tests/e2e/   (after scripts/build-web.sh)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, serve } from './lib.mjs';
+import { CHROMIUM, deleteDatabase, serve } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -121,6 +122,36 @@ for (const passphrase of [undefined, 'kill test']) {
     }
     console.log(`people found after each kill${passphrase ? ' (encrypted)' : ''}: ${seen.slice(1).join(', ')}; `
       + `IndexedDB reset by the browser ${resets} times`);
+  });
+}
+
+for (const passphrase of [undefined, 'lost and found']) {
+  test(`a gallery lost from IndexedDB is read from its copy, said so, and written back${passphrase ? ' (encrypted)' : ''}`, { timeout: 300000 }, async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'localface-restore-'));
+    const { child, browser } = await startBrowser(profile, 9800 + Math.floor(Math.random() * 90));
+    try {
+      const first = await recognizerPage(browser, { passphrase });
+      assert.equal(first.error, null);
+      const file = Buffer.from(galleryFile('r', 5)).toString('base64');
+      await first.page.evaluate((b64) => window.recognizer.gallery.import(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), file);
+      assert.equal(await first.page.evaluate(() => window.recognizer.gallery.restored), undefined, 'a fresh gallery');
+      assert.equal(await deleteDatabase(first.page), 'deleted');
+      // The next load finds IndexedDB empty: the gallery comes from Cache Storage, and says why.
+      const second = await recognizerPage(browser, { passphrase });
+      assert.equal(second.error, null);
+      assert.equal(await second.page.evaluate(() => window.recognizer.gallery.people().length), 5);
+      assert.equal(await second.page.evaluate(() => window.recognizer.gallery.encrypted), Boolean(passphrase));
+      assert.match(await second.page.evaluate(() => window.recognizer.gallery.restored), /^IndexedDB had lost the gallery/);
+      assert.ok(second.warnings.some((w) => /read from its copy in Cache Storage/.test(w)), second.warnings.join('\n'));
+      // It was written back: the load after that reads IndexedDB again.
+      const third = await recognizerPage(browser, { passphrase });
+      assert.equal(third.error, null);
+      assert.equal(await third.page.evaluate(() => window.recognizer.gallery.people().length), 5);
+      assert.equal(await third.page.evaluate(() => window.recognizer.gallery.restored), undefined, 'written back to IndexedDB');
+    } finally {
+      kill(child);
+      await browser.close().catch(() => {});
+    }
   });
 }
 

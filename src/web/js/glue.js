@@ -166,7 +166,8 @@ async function readCopy({ cache, list }, above) {
   return null;
 }
 
-/** The stored gallery bytes (the newer of the two copies), or null. */
+/** The stored gallery, the newer of the two copies, as { bytes, restored }, or null. `restored` says why the
+ *  copy in Cache Storage was read instead of IndexedDB, or is null when IndexedDB had the gallery. */
 export async function loadGallery(dbName, key) {
   const stored = await copies(dbName, key).catch(() => ({ cache: null, list: [] }));
   let record;
@@ -175,15 +176,25 @@ export async function loadGallery(dbName, key) {
   } catch (e) {
     const copy = await readCopy(stored, -1);
     if (!copy) throw e;
-    console.warn(`localface: ${e.message}; the gallery is read from its copy in Cache Storage`);
-    return copy.bytes;
+    return restoredFrom(dbName, key, copy, `IndexedDB could not be read (${e.message})`);
   }
   const copy = await readCopy(stored, record ? record.generation : -1);
   if (copy) {
-    console.warn('localface: the gallery in IndexedDB is missing or older than its copy; the copy is used');
-    return copy.bytes;
+    return restoredFrom(dbName, key, copy, record ? 'IndexedDB held an older gallery than its copy'
+      : 'IndexedDB had lost the gallery (the browser may have reset it)');
   }
-  return record ? record.bytes : null;
+  return record ? { bytes: record.bytes, restored: null } : null;
+}
+
+/** `copy` as loadGallery's answer, written back to IndexedDB first so that the next load finds it there. */
+async function restoredFrom(dbName, key, copy, why) {
+  console.warn(`localface: ${why}; the gallery is read from its copy in Cache Storage`);
+  try {
+    await saveGallery(dbName, key, copy.bytes);
+  } catch (e) {
+    why += `; writing it back to IndexedDB failed (${e.message})`;
+  }
+  return { bytes: copy.bytes, restored: why };
 }
 
 /** Stores the gallery bytes: IndexedDB first (its failure, such as the quota exceeded, rejects and changes

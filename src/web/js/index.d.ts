@@ -65,6 +65,9 @@ export class Gallery {
   people(): Person[];
   /** Whether the stored gallery is encrypted. */
   readonly encrypted: boolean;
+  /** Set when loading read the stored gallery from its copy in Cache Storage, because IndexedDB could not be
+   *  read, had lost it (Chromium resets a database it finds corrupt) or held an older one: says which. */
+  readonly restored: string | undefined;
   rename(from: string, to: string): Promise<void>;
   remove(name: string): Promise<void>;
   clear(): Promise<void>;
@@ -80,8 +83,8 @@ export class Recognizer {
   free(): void;
   /** Where the networks run now; turns from 'gpu' to 'cpu' for good if the GPU fails. */
   readonly backend: 'cpu' | 'gpu';
-  /** Why it runs on the CPU although the GPU was asked for (no WebGPU, no adapter, device lost), or null. */
-  readonly fallbackReason: string | null;
+  /** Why it runs on the CPU although the GPU was asked for (no WebGPU, no adapter, device lost). */
+  readonly fallbackReason: string | undefined;
   /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
   readonly kernels: string;
   readonly threshold: number;
@@ -103,6 +106,8 @@ export class RecognizerWorker {
   readonly threshold: number;
   /** Whether the stored gallery is encrypted (a passphrase was given). */
   readonly encrypted: boolean;
+  /** The gallery's `restored`: why it was read from its copy in Cache Storage, or null. */
+  readonly galleryRestored: string | null;
   /** How many times a crashed worker was replaced. */
   readonly restarts: number;
   readonly gallery: {

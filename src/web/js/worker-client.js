@@ -32,6 +32,7 @@ export class RecognizerWorker {
     this.fallbackReason = null;
     this.kernels = null;
     this.threshold = null;
+    this.galleryRestored = null;
     this.restarts = 0;
     this.gallery = {
       people: () => this._call('gallery.people', []),

@@ -11,7 +11,10 @@ async function call(method, args) {
     recognizer = await Recognizer.create(options);
     const gallery = recognizer.gallery;
     try {
-      return { kernels: recognizer.kernels, threshold: recognizer.threshold, encrypted: gallery.encrypted };
+      return {
+        kernels: recognizer.kernels, threshold: recognizer.threshold, encrypted: gallery.encrypted,
+        galleryRestored: gallery.restored ?? null,
+      };
     } finally {
       gallery.free();
     }
