@@ -336,8 +336,8 @@ mod photos {
         let r = recognizer(Some(&key)).await;
         assert_eq!(names(&r), ["Ada L."]);
         assert_eq!(r.gallery().restored(), None);
-        // The next change is saved above the copy's generation (IndexedDB counts from 0 again, below the
-        // copy's 2): it is what loads next, from either store.
+        // The next change is saved above both stores' generation (the write-back counted on from the copy's,
+        // where IndexedDB alone would have started again from 0): it is what loads next, from either store.
         r.gallery().rename("Ada L.".into(), "Ada Lovelace".into()).await.unwrap();
         drop(r);
         assert_eq!(names(&recognizer(Some(&key)).await), ["Ada Lovelace"]);
