@@ -154,16 +154,22 @@ test('the demo says why it runs on the CPU, and recognises on WebGPU when asked 
   });
 });
 
+/** The demo page, ready, with Bea enrolled from one photo. */
+async function pageWithBea(context) {
+  const page = await context.newPage();
+  await page.goto(server.url + '/');
+  await until(page, () => window.localface.ready);
+  await page.fill('#name', 'Bea');
+  await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
+  await until(page, () => window.localface.people.length === 1);
+  return page;
+}
+
 test('the gallery can be encrypted with a passphrase, and is locked until it is given again', { timeout: 300000 }, async (t) => {
   if (!haveFaces()) return t.skip('no shared photos');
   const profile = mkdtempSync(join(tmpdir(), 'localface-lock-'));
   await withBrowser({ profile }, async (context) => {
-    const page = await context.newPage();
-    await page.goto(server.url + '/');
-    await until(page, () => window.localface.ready);
-    await page.fill('#name', 'Bea');
-    await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
-    await until(page, () => window.localface.people.length === 1);
+    const page = await pageWithBea(context);
     assert.equal(await page.textContent('#lock-state'), 'stored in plain');
     await page.fill('#passphrase', 'tea at five');
     await page.click('#lock');
@@ -188,12 +194,7 @@ test('a gallery the browser lost from IndexedDB comes back from its copy, and th
   if (!haveFaces()) return t.skip('no shared photos');
   const profile = mkdtempSync(join(tmpdir(), 'localface-restore-'));
   await withBrowser({ profile }, async (context) => {
-    const page = await context.newPage();
-    await page.goto(server.url + '/');
-    await until(page, () => window.localface.ready);
-    await page.fill('#name', 'Bea');
-    await page.setInputFiles('#photos', [join(FACES, 'emotions-b/b1.jpg')]);
-    await until(page, () => window.localface.people.length === 1);
+    const page = await pageWithBea(context);
     assert.equal(await deleteDatabase(page), 'deleted');
     await page.reload();
     await until(page, () => window.localface.ready);

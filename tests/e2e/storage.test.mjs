@@ -84,6 +84,14 @@ async function recognizerPage(browser, options = {}) {
   return { page, error, warnings };
 }
 
+/** Imports a gallery file into the page's recognizer: 'saved', or the error's message. */
+function importGallery(page, file) {
+  return page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    try { await window.recognizer.gallery.import(bytes); return 'saved'; } catch (e) { return e.message; }
+  }, Buffer.from(file).toString('base64'));
+}
+
 for (const passphrase of [undefined, 'kill test']) {
   test(`a browser killed during saves leaves the old or the new gallery${passphrase ? ' (encrypted)' : ''}`, { timeout: 600000 }, async () => {
     const profile = mkdtempSync(join(tmpdir(), 'localface-kill-'));
@@ -132,8 +140,7 @@ for (const passphrase of [undefined, 'lost and found']) {
     try {
       const first = await recognizerPage(browser, { passphrase });
       assert.equal(first.error, null);
-      const file = Buffer.from(galleryFile('r', 5)).toString('base64');
-      await first.page.evaluate((b64) => window.recognizer.gallery.import(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), file);
+      assert.equal(await importGallery(first.page, galleryFile('r', 5)), 'saved');
       assert.equal(await first.page.evaluate(() => window.recognizer.gallery.restored), undefined, 'a fresh gallery');
       assert.equal(await deleteDatabase(first.page), 'deleted');
       // The next load finds IndexedDB empty: the gallery comes from Cache Storage, and says why.
@@ -165,14 +172,9 @@ test('a save over the storage quota is reported and loses nothing', { timeout: 3
   try {
     const { page, error } = await recognizerPage(browser);
     assert.equal(error, null);
-    const base64 = (bytes) => Buffer.from(bytes).toString('base64');
-    const importing = async (file) => page.evaluate(async (b64) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      try { await window.recognizer.gallery.import(bytes); return 'saved'; } catch (e) { return e.message; }
-    }, base64(file));
-    assert.equal(await importing(galleryFile('s', 3)), 'saved');
+    assert.equal(await importGallery(page, galleryFile('s', 3)), 'saved');
     const quota = await page.evaluate(async () => (await navigator.storage.estimate()).quota);
-    const message = await importing(galleryFile('big', 20000));
+    const message = await importGallery(page, galleryFile('big', 20000));
     console.log(`quota ${(quota / 1e6).toFixed(1)} MB, disk 16 MB; saving 15 MB: ${message}`);
     assert.match(message, /storage quota exceeded: the gallery was not saved \(the stored one is unchanged\)/);
     assert.equal(await page.evaluate(() => window.recognizer.gallery.people().length), 3, 'memory unchanged');
