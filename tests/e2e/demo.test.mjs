@@ -197,12 +197,14 @@ test('a gallery the browser lost from IndexedDB comes back from its copy, and th
     const page = await pageWithBea(context);
     assert.equal(await deleteDatabase(page), 'deleted');
     await page.reload();
-    await until(page, () => window.localface.ready);
+    // `ready` is set before the page lists the people: wait for the list too.
+    await until(page, () => window.localface.ready && window.localface.people.length > 0);
     assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
     assert.match(await page.textContent('#messages'), /restored from its copy in this browser's Cache Storage: IndexedDB had lost the gallery/);
     // Written back to IndexedDB on that load: the next one says nothing.
     await page.reload();
-    await until(page, () => window.localface.ready);
+    // `ready` is set before the page lists the people: wait for the list too.
+    await until(page, () => window.localface.ready && window.localface.people.length > 0);
     assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
     assert.doesNotMatch(await page.textContent('#messages'), /restored/);
   });
