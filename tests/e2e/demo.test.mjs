@@ -190,22 +190,23 @@ test('the gallery can be encrypted with a passphrase, and is locked until it is 
   });
 });
 
+/** Reloads the page and returns its people once listed (the page sets `ready` before it lists them). */
+async function reloadedPeople(page) {
+  await page.reload();
+  await until(page, () => window.localface.ready && window.localface.people.length > 0);
+  return page.evaluate(() => window.localface.people);
+}
+
 test('a gallery the browser lost from IndexedDB comes back from its copy, and the page says so', { timeout: 300000 }, async (t) => {
   if (!haveFaces()) return t.skip('no shared photos');
   const profile = mkdtempSync(join(tmpdir(), 'localface-restore-'));
   await withBrowser({ profile }, async (context) => {
     const page = await pageWithBea(context);
     assert.equal(await deleteDatabase(page), 'deleted');
-    await page.reload();
-    // `ready` is set before the page lists the people: wait for the list too.
-    await until(page, () => window.localface.ready && window.localface.people.length > 0);
-    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+    assert.deepEqual(await reloadedPeople(page), [{ name: 'Bea', samples: 1 }]);
     assert.match(await page.textContent('#messages'), /restored from its copy in this browser's Cache Storage: IndexedDB had lost the gallery/);
     // Written back to IndexedDB on that load: the next one says nothing.
-    await page.reload();
-    // `ready` is set before the page lists the people: wait for the list too.
-    await until(page, () => window.localface.ready && window.localface.people.length > 0);
-    assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Bea', samples: 1 }]);
+    assert.deepEqual(await reloadedPeople(page), [{ name: 'Bea', samples: 1 }]);
     assert.doesNotMatch(await page.textContent('#messages'), /restored/);
   });
 });
