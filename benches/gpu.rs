@@ -4,7 +4,7 @@
 //! GPU through Vulkan where there is one). Prints the device. On the device tool's NVIDIA machine:
 //! `scripts/bench-gpu-device.sh prepare` here, then `scripts/bench-gpu-device.sh run` there.
 
-use localface::backend::{block_on, Network, Target};
+use localface::backend::{block_on, Kernels, Network, Target};
 use localface::gpu::Gpu;
 use localface::model::{Graph, Tensor};
 use std::path::PathBuf;
@@ -63,7 +63,7 @@ fn main() {
     for (name, file, side, batches) in cases {
         let g = graph(file);
         let on_gpu = block_on(Network::load(g.clone(), &Target::Gpu(gpu.clone())));
-        assert_eq!(on_gpu.active(), "gpu", "{name} did not load on the GPU: {:?}", on_gpu.fallback());
+        assert_eq!(on_gpu.kernels(), Kernels::Gpu, "{name} did not load on the GPU: {:?}", on_gpu.fallback());
         let on_cpu = Network::new(g, &Target::Cpu);
         for &batch in batches {
             let x = input(vec![batch, side, side, 3]);

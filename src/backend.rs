@@ -3,10 +3,10 @@
 //! network to the CPU for good, reruns the request there and keeps the reason for the caller to report.
 
 use crate::cpu::CpuModel;
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::gpu::{Gpu, GpuModel};
 use crate::model::{Graph, Tensor};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The backends a caller can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,52 +48,79 @@ impl Target {
     }
 }
 
-/// A graph loaded for a target.
+/// Which kernels a network runs on: a typed value, never a string to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    Reference,
+    Cpu,
+    Gpu,
+}
+
+impl Kernels {
+    /// The name shown to users: "reference", "cpu" or "gpu".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Reference => "reference",
+            Kernels::Cpu => "cpu",
+            Kernels::Gpu => "gpu",
+        }
+    }
+}
+
+/// What a network runs on, with what that needs beside the graph.
+enum Engine {
+    /// The scalar kernels, straight from the graph.
+    Reference,
+    /// The SIMD kernels, with their packed weights.
+    Cpu(CpuModel),
+    /// The GPU model. The CPU model it falls back to is packed only when the GPU fails, so that a network
+    /// on the GPU keeps no second copy of its weights on the host until it needs one.
+    Gpu { model: GpuModel, cpu: OnceLock<CpuModel> },
+}
+
+/// A graph loaded for a target. The graph is the one host copy of the weights that the engines share.
 pub struct Network {
     graph: Graph,
-    reference: bool,
-    cpu: CpuModel,
-    gpu: Option<GpuModel>,
-    /// Why the network left the GPU, once it has.
+    engine: Engine,
+    /// Why the network runs on the CPU although it was loaded for the GPU, once it does.
     fallback: Mutex<Option<String>>,
 }
 
 impl Network {
     /// Loads a graph for the CPU kernels (a GPU target loads it on the CPU too: use `load` for it).
     pub fn new(graph: Graph, target: &Target) -> Network {
-        Network::on_cpu(graph, target, None, None)
+        let engine = match target {
+            Target::Reference => Engine::Reference,
+            _ => Engine::Cpu(CpuModel::new(&graph)),
+        };
+        Network { graph, engine, fallback: Mutex::new(None) }
     }
 
     /// Loads a graph for a target. A graph the GPU backend cannot run stays on the CPU (see `fallback`).
     pub async fn load(graph: Graph, target: &Target) -> Network {
-        let (gpu, fallback) = match target {
-            Target::Gpu(device) => match GpuModel::new(device.clone(), &graph).await {
-                Ok(model) => (Some(model), None),
-                Err(e) => (None, Some(e.to_string())),
-            },
-            _ => (None, None),
-        };
-        Network::on_cpu(graph, target, gpu, fallback)
-    }
-
-    /// The CPU side of a network: the graph with its residual adds fused (the GPU's model, if any, was
-    /// compiled from the graph as it was).
-    fn on_cpu(mut graph: Graph, target: &Target, gpu: Option<GpuModel>, fallback: Option<String>) -> Network {
-        crate::model::rewrite::fuse_residual_adds(&mut graph);
-        let cpu = CpuModel::new(&graph);
-        Network { graph, reference: matches!(target, Target::Reference), cpu, gpu, fallback: Mutex::new(fallback) }
+        let Target::Gpu(device) = target else { return Network::new(graph, target) };
+        match GpuModel::new(device.clone(), &graph).await {
+            Ok(model) => {
+                Network { graph, engine: Engine::Gpu { model, cpu: OnceLock::new() }, fallback: Mutex::new(None) }
+            }
+            Err(e) => {
+                let network = Network::new(graph, &Target::Cpu);
+                *network.fallback.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message());
+                network
+            }
+        }
     }
 
     pub fn graph(&self) -> &Graph {
         &self.graph
     }
 
-    /// Where the next run goes: "gpu", "cpu" or "reference".
-    pub fn active(&self) -> &'static str {
-        match (&self.gpu, self.fallback().is_some(), self.reference) {
-            (Some(_), false, _) => "gpu",
-            (_, _, true) => "reference",
-            _ => "cpu",
+    /// Where the next run goes.
+    pub fn kernels(&self) -> Kernels {
+        match &self.engine {
+            Engine::Reference => Kernels::Reference,
+            Engine::Gpu { .. } if self.fallback().is_none() => Kernels::Gpu,
+            _ => Kernels::Cpu,
         }
     }
 
@@ -104,18 +131,21 @@ impl Network {
 
     /// The GPU this network was loaded on, if any.
     pub fn gpu(&self) -> Option<&Arc<Gpu>> {
-        self.gpu.as_ref().map(|m| m.gpu())
+        match &self.engine {
+            Engine::Gpu { model, .. } => Some(model.gpu()),
+            _ => None,
+        }
     }
 
     /// Runs the graph: on the GPU while it works, else on the CPU. A GPU failure never loses the request:
-    /// it is rerun on the CPU, and later runs go there too.
+    /// it is rerun on the CPU, and later runs go there too. Inputs are checked here, for every engine.
     pub async fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        check_finite(inputs)?;
-        if let (Some(gpu), None) = (&self.gpu, self.fallback()) {
-            match gpu.run(inputs).await {
+        self.graph.check_inputs(inputs)?;
+        if let (Engine::Gpu { model, .. }, Kernels::Gpu) = (&self.engine, self.kernels()) {
+            match model.run(&self.graph, inputs).await {
                 Ok(outputs) => return Ok(outputs),
-                Err(Error::Gpu(reason)) => {
-                    *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+                Err(e) if e.kind() == ErrorKind::Gpu => {
+                    *self.fallback.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message());
                 }
                 Err(e) => return Err(e),
             }
@@ -125,30 +155,39 @@ impl Network {
 
     /// Runs on the CPU kernels, whatever the target.
     pub fn run_cpu(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        check_finite(inputs)?;
+        self.graph.check_inputs(inputs)?;
         self.cpu_kernels(inputs)
+    }
+
+    /// The SIMD kernels' model: the network's own, or the GPU's fallback, packed on first use.
+    fn cpu_model(&self) -> Option<&CpuModel> {
+        match &self.engine {
+            Engine::Reference => None,
+            Engine::Cpu(cpu) => Some(cpu),
+            Engine::Gpu { cpu, .. } => Some(cpu.get_or_init(|| CpuModel::new(&self.graph))),
+        }
     }
 
     /// The CPU kernels on inputs already checked.
     fn cpu_kernels(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        if self.reference {
-            crate::cpu::run(&self.graph, inputs)
-        } else {
-            self.cpu.run(&self.graph, inputs)
+        match self.cpu_model() {
+            Some(cpu) => cpu.run(&self.graph, inputs),
+            None => crate::cpu::run(&self.graph, inputs),
         }
     }
 
     /// Runs on the SIMD kernels and adds each op's time (milliseconds, by op name) to `profile`.
     pub fn profile(&self, inputs: &[Tensor], profile: &mut Vec<(&'static str, f64)>) -> Result<Vec<Tensor>> {
-        self.cpu.profile(&self.graph, inputs, profile)
-    }
-}
-
-/// Refuses NaN and infinite input values: they would only come back as NaN outputs, far from the cause.
-fn check_finite(inputs: &[Tensor]) -> Result<()> {
-    match inputs.iter().enumerate().find_map(|(k, t)| t.data.iter().position(|v| !v.is_finite()).map(|i| (k, i))) {
-        Some((k, i)) => Err(Error::Input(format!("input {k} holds a NaN or infinite value (at {i})"))),
-        None => Ok(()),
+        self.graph.check_inputs(inputs)?;
+        let packed;
+        let cpu = match self.cpu_model() {
+            Some(cpu) => cpu,
+            None => {
+                packed = CpuModel::new(&self.graph);
+                &packed
+            }
+        };
+        cpu.profile(&self.graph, inputs, profile)
     }
 }
 

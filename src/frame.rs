@@ -18,7 +18,7 @@ impl Rgb {
     pub fn new(width: usize, height: usize, data: Vec<u8>) -> Result<Rgb> {
         check_size(width as u64, height as u64)?;
         if data.len() != width * height * 3 {
-            return Err(Error::Input(format!("{} bytes for a {width}x{height} RGB frame", data.len())));
+            return Err(Error::input(format!("{} bytes for a {width}x{height} RGB frame", data.len())));
         }
         Ok(Rgb { width, height, data })
     }
@@ -33,10 +33,10 @@ impl Rgb {
 
 fn check_size(width: u64, height: u64) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(Error::Input(format!("empty frame ({width}x{height})")));
+        return Err(Error::input(format!("empty frame ({width}x{height})")));
     }
     if width > MAX_SIDE as u64 || height > MAX_SIDE as u64 || width * height > MAX_PIXELS {
-        return Err(Error::Input(format!("frame of {width}x{height} is {}", too_large())));
+        return Err(Error::input(format!("frame of {width}x{height} is {}", too_large())));
     }
     Ok(())
 }
@@ -55,7 +55,7 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb> {
     IN_DECODER.set(true);
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unchecked(bytes)));
     IN_DECODER.set(false);
-    decoded.unwrap_or_else(|_| Err(Error::Input("cannot decode image: the decoder failed on malformed data".into())))
+    decoded.unwrap_or_else(|_| Err(Error::input("cannot decode image: the decoder failed on malformed data")))
 }
 
 thread_local! {
@@ -76,13 +76,13 @@ pub fn quiet_decoder_panics() {
 
 fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {
     use image::ImageDecoder;
-    let bad = |e: image::ImageError| Error::Input(format!("cannot decode image: {e}"));
+    let bad = |e: image::ImageError| Error::input(format!("cannot decode image: {e}"));
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| Error::Input(format!("cannot read image: {e}")))?;
+        .map_err(|e| Error::input(format!("cannot read image: {e}")))?;
     match reader.format() {
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP) => {}
-        _ => return Err(Error::Input("not an image (JPEG, PNG or WebP)".into())),
+        _ => return Err(Error::input("not an image (JPEG, PNG or WebP)")),
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -90,7 +90,7 @@ fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {
     limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| match e {
-        image::ImageError::Limits(_) => Error::Input(format!("image is {}", too_large())),
+        image::ImageError::Limits(_) => Error::input(format!("image is {}", too_large())),
         e => bad(e),
     })?;
     let (w, h) = decoder.dimensions();
@@ -104,6 +104,6 @@ fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {
 
 /// Reads and decodes an image file.
 pub fn load(path: &std::path::Path) -> Result<Rgb> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
     decode(&bytes)
 }

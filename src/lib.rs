@@ -14,4 +14,4 @@ pub mod model;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{Error, Result};
+pub use error::{Context, Error, ErrorKind, Result};

@@ -52,7 +52,7 @@ struct Args {
 }
 
 fn usage(message: impl std::fmt::Display) -> Error {
-    Error::Input(format!("{message}\n\n{USAGE}"))
+    Error::input(format!("{message}\n\n{USAGE}"))
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
@@ -131,7 +131,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
 
 fn read_model(dir: &Path, file: &str) -> Result<Vec<u8>> {
     let path = dir.join(file);
-    std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))
+    std::fs::read(&path).map_err(|e| Error::io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))
 }
 
 /// Loads the pipeline; O-Net is optional (without it, faces are aligned with BlazeFace's keypoints).
@@ -200,7 +200,7 @@ fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
         .max_by(|a, b| {
             (a.detection.bbox[2] * a.detection.bbox[3]).total_cmp(&(b.detection.bbox[2] * b.detection.bbox[3]))
         })
-        .ok_or_else(|| Error::Input(format!("no face found in {}", path.display())))
+        .ok_or_else(|| Error::input(format!("no face found in {}", path.display())))
 }
 
 fn run(args: Args) -> Result<bool> {
@@ -265,7 +265,7 @@ fn run(args: Args) -> Result<bool> {
             let ok = for_each_file(&args.positional[1..], |f| {
                 let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
                 if faces.len() > 1 {
-                    return Err(Error::Input(format!("{} faces: enroll needs a photo of one person", faces.len())));
+                    return Err(Error::input(format!("{} faces: enroll needs a photo of one person", faces.len())));
                 }
                 let face = main_face(faces, f)?;
                 gallery.add(&name, &face.embedding)?;
@@ -317,7 +317,7 @@ fn run(args: Args) -> Result<bool> {
             let opts = detect_options(&p, &args);
             let embed = |f: &str| -> Result<Face> {
                 let path = Path::new(f);
-                let frame: Rgb = frame::load(path).map_err(|e| Error::Input(format!("{f}: {e}")))?;
+                let frame: Rgb = frame::load(path).map_err(|e| Error::input(format!("{f}: {e}")))?;
                 main_face(block_on(p.faces(&frame, &opts, args.landmarks))?, path)
             };
             let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);

@@ -9,7 +9,7 @@ mod gpu_cases;
 
 use common::references::cases;
 use common::*;
-use localface::backend::{block_on, Backend, Network, Target};
+use localface::backend::{block_on, Backend, Kernels, Network, Target};
 use localface::face::detect::DetectOptions;
 use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, SHORT_RANGE};
 use localface::gpu::{Fault, Gpu};
@@ -59,7 +59,7 @@ fn data_movement_matches_reference() {
 /// A model on the GPU and on the CPU kernels.
 fn both(file: &str, gpu: &Arc<Gpu>) -> (Network, Network) {
     let on_gpu = block_on(Network::load(graph(file), &Target::Gpu(gpu.clone())));
-    assert_eq!(on_gpu.active(), "gpu", "{file}: {:?}", on_gpu.fallback());
+    assert_eq!(on_gpu.kernels(), Kernels::Gpu, "{file}: {:?}", on_gpu.fallback());
     (on_gpu, Network::new(graph(file), &Target::Cpu))
 }
 
@@ -157,7 +157,7 @@ fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_i
     }
     let gpu = gpu();
     let (on_gpu, on_cpu) = (default_pipeline(&Target::Gpu(gpu.clone())), default_pipeline(&Target::Cpu));
-    assert_eq!(on_gpu.backend(), "gpu");
+    assert_eq!(on_gpu.kernels(), Kernels::Gpu);
     let photos = ["group/bbt4.jpg", "emotions-a/a1.jpg", "group/group5.jpg"];
     let options = DetectOptions { tiles: false, ..on_cpu.detector.default_options() };
     let faces_of = |p: &Pipeline, photo: &str| {
@@ -182,12 +182,12 @@ fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_i
     for (photo, want) in photos.iter().zip(&want).skip(1) {
         agree(photo, &faces_of(&on_gpu, photo), want);
     }
-    assert_eq!(on_gpu.backend(), "cpu");
+    assert_eq!(on_gpu.kernels(), Kernels::Cpu);
     let reason = on_gpu.fallback().expect("the fallback is reported");
     assert!(reason.contains("lost"), "{reason}");
     // A model loaded on a lost device stays on the CPU and says why.
     let late = block_on(Network::load(graph(MOBILEFACENET), &Target::Gpu(gpu)));
-    assert_eq!(late.active(), "cpu");
+    assert_eq!(late.kernels(), Kernels::Cpu);
     assert!(late.fallback().unwrap().contains("lost"));
 }
 
@@ -224,7 +224,7 @@ fn out_of_memory_in_the_middle_of_a_stream_falls_back_to_the_same_results() {
         }
         let got = block_on(on_gpu.run(std::slice::from_ref(x))).unwrap();
         let want = on_cpu.run_cpu(std::slice::from_ref(x)).unwrap();
-        assert_eq!(on_gpu.active(), if k < 3 { "gpu" } else { "cpu" }, "batch {k}");
+        assert_eq!(on_gpu.kernels(), if k < 3 { Kernels::Gpu } else { Kernels::Cpu }, "batch {k}");
         for (g, w) in got[0].data.chunks(192).zip(want[0].data.chunks(192)) {
             assert!(cosine(&l2_normalized(g), &l2_normalized(w)) >= 0.9999, "batch {k}");
         }
@@ -243,7 +243,7 @@ fn a_kernel_the_device_cannot_build_leaves_that_model_on_the_cpu() {
     let detector = block_on(Network::load(graph(SHORT_RANGE), &Target::Gpu(gpu.clone())));
     gpu.inject(Fault::PipelineCreation);
     let embedder = block_on(Network::load(graph(MOBILEFACENET), &Target::Gpu(gpu.clone())));
-    assert_eq!(embedder.active(), "cpu");
+    assert_eq!(embedder.kernels(), Kernels::Cpu);
     let reason = embedder.fallback().unwrap();
     assert!(reason.contains("this is not WGSL") || reason.to_lowercase().contains("pars"), "{reason}");
     let on_cpu = Network::new(graph(MOBILEFACENET), &Target::Cpu);
@@ -256,6 +256,6 @@ fn a_kernel_the_device_cannot_build_leaves_that_model_on_the_cpu() {
     // The rest of the device is unharmed: the detector still runs on the GPU.
     let frame = Tensor::new(vec![1, 128, 128, 3], vec![0.25; 128 * 128 * 3]).unwrap();
     block_on(detector.run(&[frame])).unwrap();
-    assert_eq!(detector.active(), "gpu", "{:?}", detector.fallback());
+    assert_eq!(detector.kernels(), Kernels::Gpu, "{:?}", detector.fallback());
     println!("pipeline creation failure reported as: {}", reason.lines().next().unwrap_or_default());
 }

@@ -182,7 +182,7 @@ fn elementwise_and_pooling_match_reference() {
 #[test]
 fn convolution_with_residual_add_matches_reference() {
     // A convolution plus a skip tensor with as many or fewer channels (the rest zeros), then a ReLU-family
-    // activation: BlazeFace's and MobileFaceNet's residual joins, fused (`rewrite::fuse_residual_adds`).
+    // activation: BlazeFace's and MobileFaceNet's residual joins, fused (`cpu::fuse`).
     let mut rng = Rng(23);
     let mut shapes: Vec<([usize; 4], [usize; 4], usize)> = vec![
         ([1, 64, 64, 24], [28, 1, 1, 24], 24),

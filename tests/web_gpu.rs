@@ -10,7 +10,7 @@ mod gpu_cases;
 #[path = "common/web.rs"]
 mod web_helpers;
 
-use localface::backend::{Network, Target};
+use localface::backend::{Kernels, Network, Target};
 use localface::gpu::{Fault, Gpu};
 use localface::model::{Graph, Tensor};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ async fn every_model_matches_the_cpu() {
     for (bytes, shape) in [(SHORT_RANGE, [2, 128, 128, 3]), (ONET, [3, 48, 48, 3]), (MOBILEFACENET, [2, 112, 112, 3])] {
         let graph = Graph::from_tflite(bytes).unwrap();
         let on_gpu = Network::load(graph.clone(), &Target::Gpu(gpu.clone())).await;
-        assert_eq!(on_gpu.active(), "gpu", "{:?}", on_gpu.fallback());
+        assert_eq!(on_gpu.kernels(), Kernels::Gpu, "{:?}", on_gpu.fallback());
         let x = Tensor::new(shape.to_vec(), pixels(shape.iter().product())).unwrap();
         let got = on_gpu.run(std::slice::from_ref(&x)).await.unwrap();
         assert_eq!(on_gpu.fallback(), None);
@@ -79,13 +79,13 @@ async fn out_of_memory_and_pipeline_failures_fall_back_to_the_cpu() {
         )
         .unwrap();
         let got = on_gpu.run(std::slice::from_ref(&x)).await.unwrap();
-        assert_eq!(on_gpu.active(), if k < 2 { "gpu" } else { "cpu" }, "run {k}");
+        assert_eq!(on_gpu.kernels(), if k < 2 { Kernels::Gpu } else { Kernels::Cpu }, "run {k}");
         gpu_cases::assert_close(&format!("run {k}"), &got, &on_cpu.run_cpu(&[x]).unwrap());
     }
     assert!(on_gpu.fallback().unwrap().contains("out of memory"));
     gpu.inject(Fault::PipelineCreation);
     let broken = Network::load(graph, &Target::Gpu(gpu.clone())).await;
-    assert_eq!(broken.active(), "cpu");
+    assert_eq!(broken.kernels(), Kernels::Cpu);
     assert!(broken.fallback().is_some());
 }
 
@@ -118,7 +118,7 @@ mod photos {
     async fn the_pipeline_matches_the_cpu_on_real_faces_and_survives_device_loss() {
         let gpu = gpu().await;
         let (on_gpu, on_cpu) = (pipeline(&Target::Gpu(gpu.clone())).await, pipeline(&Target::Cpu).await);
-        assert_eq!(on_gpu.backend(), "gpu");
+        assert_eq!(on_gpu.kernels(), Kernels::Gpu);
         let options = DetectOptions { tiles: false, ..on_cpu.detector.default_options() };
         let mut worst = 1.0f32;
         for (k, photo) in PHOTOS.iter().enumerate() {
@@ -136,7 +136,7 @@ mod photos {
                 worst = worst.min(c);
             }
         }
-        assert_eq!(on_gpu.backend(), "cpu");
+        assert_eq!(on_gpu.kernels(), Kernels::Cpu);
         assert!(on_gpu.fallback().unwrap().contains("lost"));
         console_log!("WebGPU pipeline vs CPU on real photos: worst embedding cosine {worst:.7}");
     }

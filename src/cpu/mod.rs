@@ -1,15 +1,23 @@
-//! The CPU backend: runs a graph node by node. `reference` holds the plain scalar kernels; `simd` the fast
-//! ones, whose weights `CpuModel` lays out once at load.
+//! The CPU backend: runs a graph step by step (`fuse`: its own lowering of the graph). `reference` holds the
+//! plain scalar kernels; `simd` the fast ones, whose weights `CpuModel` lays out once at load.
 
+pub mod fuse;
 pub mod reference;
 pub mod simd;
 
-use crate::error::{Error, Result};
-use crate::model::{shape, Activation, Graph, Node, Op, Tensor};
+use crate::error::Result;
+use crate::model::{shape, Activation, Conv, Graph, Op, Tensor};
+use fuse::{Plan, Step};
 
 /// The scalar reference: runs `graph` on `inputs` (one per graph input, any batch) with `reference` only.
 pub fn run(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-    execute(graph, inputs, |_, node, get, shapes| reference_node(node, get, shapes), drop)
+    run_reference(graph, &Plan::unfused(graph), inputs)
+}
+
+/// The scalar reference kernels along a plan (a fused join runs `reference::conv2d_add`).
+pub fn run_reference(graph: &Graph, plan: &Plan, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    graph.check_inputs(inputs)?;
+    execute(graph, plan, inputs, |(_, step), get, shapes| reference_step(graph, step, get, shapes), drop)
 }
 
 /// A node's kernel with its weights laid out for the SIMD kernels.
@@ -55,18 +63,22 @@ impl Pool {
     }
 }
 
-/// A graph prepared for the fast kernels: convolutions, fully connected layers, same-shape elementwise ops
-/// and pooling use `simd`; the remaining (cheap) ops the reference kernels.
+/// A graph prepared for the fast kernels, its residual joins fused: convolutions, fully connected layers,
+/// same-shape elementwise ops and pooling use `simd`; the remaining (cheap) ops the reference kernels.
+/// Inputs are checked by the caller (`Network::run`).
 #[derive(Debug)]
 pub struct CpuModel {
+    plan: Plan,
+    /// Per step, its weights laid out for the SIMD kernels.
     fast: Vec<Option<Fast>>,
     pool: Pool,
 }
 
 impl CpuModel {
     pub fn new(graph: &Graph) -> CpuModel {
-        let fast = graph.nodes.iter().map(|node| prepare(graph, node)).collect();
-        CpuModel { fast, pool: Pool::default() }
+        let plan = Plan::residual_adds_fused(graph);
+        let fast = plan.steps.iter().map(|step| prepare(graph, step)).collect();
+        CpuModel { plan, fast, pool: Pool::default() }
     }
 
     /// Runs the graph this model was prepared from.
@@ -92,12 +104,13 @@ impl CpuModel {
     ) -> Result<Vec<Tensor>> {
         execute(
             graph,
+            &self.plan,
             inputs,
-            |k, node, get, shapes| {
+            |step, get, shapes| {
                 let start = profile.as_ref().map(|_| now_ms());
-                let out = self.node(k, node, get, shapes);
+                let out = self.step(graph, step, get, shapes);
                 if let (Some(p), Some(start)) = (profile.as_mut(), start) {
-                    let name = node.op.name();
+                    let name = step.1.name(graph);
                     let ms = now_ms() - start;
                     match p.iter_mut().find(|(n, _)| *n == name) {
                         Some(entry) => entry.1 += ms,
@@ -110,8 +123,15 @@ impl CpuModel {
         )
     }
 
-    fn node<'a>(&self, k: usize, node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
-        let out_len: usize = shapes[node.output].iter().product();
+    fn step<'a>(
+        &self,
+        graph: &Graph,
+        (k, step): (usize, &Step),
+        get: &dyn Fn(usize) -> &'a [f32],
+        shapes: &[Vec<usize>],
+    ) -> Vec<f32> {
+        let node = &graph.nodes[step.node];
+        let out_len: usize = shapes[step.output(graph)].iter().product();
         let with = |kernel: &dyn Fn(&mut [f32])| {
             let mut out = self.pool.take(out_len);
             kernel(&mut out);
@@ -123,9 +143,9 @@ impl CpuModel {
             let same_shapes = || node.inputs.len() == 2 && shapes[node.inputs[0]] == shapes[node.inputs[1]];
             use simd::elementwise::{binary, pool2d, Binary};
             match (&self.fast[k], &node.op) {
-                (Some(Fast::Conv(c)), Op::Conv2dAdd(_)) => {
-                    let skip = simd::Skip { data: get(3), channels: shapes[node.inputs[3]][3] };
-                    with(&|out| c.run(x, xs(), Some(skip), out))
+                (Some(Fast::Conv(c)), _) if step.add.is_some() => {
+                    let skip = step.add.map(|a| simd::Skip { data: get(3), channels: shapes[a.skip][3] });
+                    with(&|out| c.run(x, xs(), skip, out))
                 }
                 (Some(Fast::Conv(c)), _) => with(&|out| c.run(x, xs(), None, out)),
                 (Some(Fast::Depthwise(d)), _) => with(&|out| d.run(x, xs(), out)),
@@ -135,7 +155,7 @@ impl CpuModel {
                 (None, Op::Mul(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Mul, *a, out)),
                 (None, Op::MaxPool2d(p)) => with(&|out| pool2d(x, xs(), p, true, out)),
                 (None, Op::AvgPool2d(p)) => with(&|out| pool2d(x, xs(), p, false, out)),
-                _ => reference_node(node, get, shapes),
+                _ => reference_step(graph, step, get, shapes),
             }
         }
     }
@@ -161,15 +181,18 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
+fn prepare(graph: &Graph, step: &Step) -> Option<Fast> {
+    let node = &graph.nodes[step.node];
     let constant = |i: usize| graph.constant(node.inputs[i]).expect("validated: weights are constants");
     let slope = || if node.inputs.len() > 3 { constant(3) } else { &[][..] };
     let fs =
         |i: usize| -> [usize; 4] { graph.tensors[node.inputs[i]].shape.clone().try_into().expect("validated rank 4") };
     match &node.op {
-        Op::Conv2d(c) => Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), slope(), *c))),
-        // The activation comes after the skip is added: `ConvGemm::run` adds it before activating.
-        Op::Conv2dAdd(c) => Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), &[], *c))),
+        // The activation of a fused join is the ADD's, after the skip: `ConvGemm::run` adds it before activating.
+        Op::Conv2d(c) => {
+            let conv = Conv { activation: step.add.map_or(c.activation, |a| a.activation), ..*c };
+            Some(Fast::Conv(simd::ConvGemm::new(constant(1), fs(1), constant(2), slope(), conv)))
+        }
         Op::DepthwiseConv2d(c) => {
             let [_, kh, kw, ch] = fs(1);
             Some(Fast::Depthwise(simd::Depthwise::new(constant(1), kh, kw, ch, constant(2), slope(), *c)))
@@ -182,38 +205,36 @@ fn prepare(graph: &Graph, node: &Node) -> Option<Fast> {
     }
 }
 
-/// The shared executor: shape inference first, then each node through `kernel`, handing every intermediate
-/// tensor to `free` after its last reader.
+/// The shared executor: shape inference first, then each step of the plan through `kernel`, handing every
+/// intermediate tensor to `free` after its last reader. `kernel` gets the step with its index, and reads
+/// the step's inputs (`Step::inputs`) by position.
 fn execute(
     graph: &Graph,
+    plan: &Plan,
     inputs: &[Tensor],
-    mut kernel: impl for<'a> FnMut(usize, &Node, &dyn Fn(usize) -> &'a [f32], &[Vec<usize>]) -> Vec<f32>,
+    mut kernel: impl for<'a> FnMut((usize, &Step), &dyn Fn(usize) -> &'a [f32], &[Vec<usize>]) -> Vec<f32>,
     mut free: impl FnMut(Vec<f32>),
 ) -> Result<Vec<Tensor>> {
     let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
     let shapes = shape::infer(graph, &input_shapes)?;
-    for t in inputs {
-        if t.data.len() != shape::element_count(&t.shape)? {
-            return Err(Error::Input(format!("{} values for an input of shape {:?}", t.data.len(), t.shape)));
-        }
-    }
     // Tensors computed so far; graph inputs are read where they are (not copied), constants from the graph.
     let mut values: Vec<Option<Vec<f32>>> = vec![None; graph.tensors.len()];
     let given = |id: usize| graph.inputs.iter().position(|&i| i == id).map(|p| inputs[p].data.as_slice());
-    let mut readers_left = graph.reader_counts();
-    for (k, node) in graph.nodes.iter().enumerate() {
+    let mut readers_left = plan.reader_counts(graph);
+    for (k, step) in plan.steps.iter().enumerate() {
+        let step_inputs = step.inputs(graph);
         let out = {
             let get = |i: usize| -> &[f32] {
-                let id = node.inputs[i];
+                let id = step_inputs[i];
                 match &values[id] {
                     Some(v) => v,
                     None => given(id).or_else(|| graph.constant(id)).expect("validated: defined before use"),
                 }
             };
-            kernel(k, node, &get, &shapes)
+            kernel((k, step), &get, &shapes)
         };
-        values[node.output] = Some(out);
-        for &i in &node.inputs {
+        values[step.output(graph)] = Some(out);
+        for i in step_inputs {
             readers_left[i] -= 1;
             if readers_left[i] == 0 {
                 if let Some(buffer) = values[i].take() {
@@ -239,14 +260,18 @@ fn dims4(s: &[usize]) -> [usize; 4] {
     s.try_into().expect("shape inference checked the rank")
 }
 
-fn reference_node<'a>(node: &Node, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
+fn reference_step<'a>(graph: &Graph, step: &Step, get: &dyn Fn(usize) -> &'a [f32], shapes: &[Vec<usize>]) -> Vec<f32> {
     use reference as k;
+    let node = &graph.nodes[step.node];
     let shape = |i: usize| shapes[node.inputs[i]].as_slice();
-    let out_shape = shapes[node.output].as_slice();
+    let out_shape = shapes[step.output(graph)].as_slice();
+    if let (Op::Conv2d(c), Some(add)) = (&node.op, step.add) {
+        let conv = Conv { activation: add.activation, ..*c };
+        return k::conv2d_add(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), get(3), &conv);
+    }
     let slope = |first_extra: usize| if node.inputs.len() > first_extra { get(first_extra) } else { &[][..] };
     match &node.op {
         Op::Conv2d(c) => k::conv2d(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), slope(3), c),
-        Op::Conv2dAdd(c) => k::conv2d_add(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), get(3), c),
         Op::DepthwiseConv2d(c) => {
             k::depthwise_conv2d(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), slope(3), c)
         }

@@ -95,7 +95,7 @@ impl Detector {
             && outputs[0][1..] == [anchors.len(), 16]
             && outputs[1][1..] == [anchors.len(), 1];
         if !fits {
-            return Err(Error::Model(format!(
+            return Err(Error::model(format!(
                 "detector takes {input:?} -> {outputs:?}, expected BlazeFace {size}x{size} with {} anchors",
                 anchors.len()
             )));

@@ -16,7 +16,7 @@ pub fn batch(crops: &[Rgb]) -> Result<Tensor> {
     let mut data = Vec::with_capacity(crops.len() * CROP * CROP * 3);
     for c in crops {
         if c.width != CROP || c.height != CROP {
-            return Err(Error::Input(format!("aligned crop of {}x{}, expected {CROP}x{CROP}", c.width, c.height)));
+            return Err(Error::input(format!("aligned crop of {}x{}, expected {CROP}x{CROP}", c.width, c.height)));
         }
         data.extend(c.data.iter().map(|&v| normalize(v)));
     }
@@ -43,7 +43,7 @@ impl Embedder {
         let input = &graph.tensors[graph.inputs[0]].shape;
         let output = &graph.tensors[graph.outputs[0]].shape;
         if graph.inputs.len() != 1 || input[1..] != [CROP, CROP, 3] || output.len() != 2 {
-            return Err(Error::Model(format!(
+            return Err(Error::model(format!(
                 "embedder takes {input:?} -> {output:?}, expected [N,{CROP},{CROP},3] -> [N,D]"
             )));
         }

@@ -29,7 +29,7 @@ impl Landmarker {
         let input = &graph.tensors[graph.inputs[0]].shape;
         let outs: Vec<&[usize]> = graph.outputs.iter().map(|&o| &graph.tensors[o].shape[1..]).collect();
         if input[1..] != [SIDE, SIDE, 3] || outs != [&[2][..], &[4][..], &[10][..]] {
-            return Err(Error::Model(format!("landmark model takes {input:?} -> {outs:?}, expected O-Net")));
+            return Err(Error::model(format!("landmark model takes {input:?} -> {outs:?}, expected O-Net")));
         }
         Ok(Landmarker { net })
     }

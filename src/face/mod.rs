@@ -5,7 +5,7 @@ pub mod detect;
 pub mod embed;
 pub mod landmarks;
 
-use crate::backend::{Network, Target};
+use crate::backend::{Kernels, Network, Target};
 use crate::error::{Error, Result};
 use crate::frame::Rgb;
 use crate::model::Graph;
@@ -134,14 +134,16 @@ impl Pipeline {
         [&self.detector.net, &self.embedder.net].into_iter().chain(self.landmarker.as_ref().map(|l| &l.net))
     }
 
-    /// Where the networks run now: "gpu" when all three do, else "cpu" (or "reference").
-    pub fn backend(&self) -> &'static str {
-        if self.networks().all(|n| n.active() == "gpu") {
-            "gpu"
-        } else if self.networks().any(|n| n.active() == "reference") {
-            "reference"
+    /// Where the networks run now: the GPU when all of them do, else the CPU (or the reference kernels).
+    pub fn kernels(&self) -> Kernels {
+        let all = |k: Kernels| self.networks().all(|n| n.kernels() == k);
+        let any = |k: Kernels| self.networks().any(|n| n.kernels() == k);
+        if all(Kernels::Gpu) {
+            Kernels::Gpu
+        } else if any(Kernels::Reference) {
+            Kernels::Reference
         } else {
-            "cpu"
+            Kernels::Cpu
         }
     }
 
@@ -157,6 +159,6 @@ pub fn aligned_crop(frame: &Rgb, landmarks: &Landmarks) -> Result<Rgb> {
         Landmarks::Five(p) => face_map(p, &TEMPLATE),
         Landmarks::Four(p) => face_map(p, &[TEMPLATE[0], TEMPLATE[1], TEMPLATE[2], TEMPLATE_MOUTH_CENTRE]),
     };
-    let map = map.ok_or_else(|| Error::Input("landmarks are degenerate: cannot align the face".into()))?;
+    let map = map.ok_or_else(|| Error::input("landmarks are degenerate: cannot align the face"))?;
     Ok(warp(frame, map, CROP, CROP, Edge::Black))
 }

@@ -20,7 +20,7 @@ pub mod sealed;
 
 pub use crc32::crc32;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"LFGALLRY";
@@ -140,14 +140,14 @@ impl Gallery {
     pub fn add(&mut self, name: &str, embedding: &[f32]) -> Result<()> {
         check_name(name)?;
         if embedding.len() != self.dim {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "embedding of {} values, the gallery holds {}",
                 embedding.len(),
                 self.dim
             )));
         }
         if embedding.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Input("embedding has a NaN or infinite value".into()));
+            return Err(Error::input("embedding has a NaN or infinite value"));
         }
         let person = match self.index(name) {
             Some(i) => i,
@@ -163,7 +163,9 @@ impl Gallery {
 
     /// Removes a person and all their embeddings.
     pub fn remove(&mut self, name: &str) -> Result<()> {
-        let Some(person) = self.index(name) else { return Err(Error::Input(format!("no one named '{name}'"))) };
+        let Some(person) = self.index(name) else {
+            return Err(Error::new(ErrorKind::UnknownPerson, format!("no one named '{name}'")));
+        };
         let mut matrix = Vec::with_capacity(self.matrix.len());
         let mut owner = Vec::with_capacity(self.owner.len());
         for (row, &o) in self.owner.iter().enumerate() {
@@ -180,9 +182,11 @@ impl Gallery {
     pub fn rename(&mut self, from: &str, to: &str) -> Result<()> {
         check_name(to)?;
         if self.index(to).is_some() {
-            return Err(Error::Input(format!("'{to}' is already enrolled")));
+            return Err(Error::new(ErrorKind::NameTaken, format!("'{to}' is already enrolled")));
         }
-        let Some(person) = self.index(from) else { return Err(Error::Input(format!("no one named '{from}'"))) };
+        let Some(person) = self.index(from) else {
+            return Err(Error::new(ErrorKind::UnknownPerson, format!("no one named '{from}'")));
+        };
         self.names[person] = to.to_string();
         Ok(())
     }
@@ -240,7 +244,7 @@ impl Gallery {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Gallery> {
-        let bad = |m: String| Err(Error::Input(format!("gallery file: {m}")));
+        let bad = |m: String| Err(corrupt(m));
         if bytes.len() < MAGIC.len() + 20 || &bytes[..8] != MAGIC {
             return bad("not a localface gallery (bad magic or too short)".into());
         }
@@ -268,9 +272,8 @@ impl Gallery {
         let mut seen = std::collections::HashSet::with_capacity(people);
         for _ in 0..people {
             let len = r.u16()? as usize;
-            let name = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| Error::Input("gallery file: a name is not UTF-8".into()))?;
-            check_name(name).map_err(|e| Error::Input(format!("gallery file: {e}")))?;
+            let name = std::str::from_utf8(r.take(len)?).map_err(|_| corrupt("a name is not UTF-8"))?;
+            check_name(name).map_err(|e| corrupt(e.message()))?;
             if !seen.insert(name) {
                 return bad(format!("'{name}' is listed twice"));
             }
@@ -303,13 +306,17 @@ impl Gallery {
 
     /// Reads a gallery file, plain or encrypted; an encrypted one needs its passphrase.
     pub fn load(path: &Path, passphrase: Option<&str>) -> Result<Gallery> {
-        let in_file =
-            |e: Error| Error::Input(format!("{}: {}", path.display(), e.to_string().trim_start_matches("input: ")));
-        let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        let in_file = |e: Error| e.context(path.display());
+        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         let plain = match (sealed::is_sealed(&bytes), passphrase) {
             (false, _) => bytes,
             (true, Some(p)) => sealed::open(&bytes, p).map_err(in_file)?,
-            (true, None) => return Err(in_file(Error::Input("the gallery is encrypted: give its passphrase".into()))),
+            (true, None) => {
+                return Err(in_file(Error::new(
+                    ErrorKind::GalleryLocked,
+                    "the gallery is encrypted: give its passphrase",
+                )))
+            }
         };
         Gallery::from_bytes(&plain).map_err(in_file)
     }
@@ -322,9 +329,9 @@ impl Gallery {
             None => self.to_bytes(),
         };
         use std::io::Write;
-        let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+        let io = |e: std::io::Error| Error::io(format!("{}: {e}", path.display()));
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().ok_or_else(|| Error::Io(format!("{}: not a file name", path.display())))?;
+        let name = path.file_name().ok_or_else(|| Error::io(format!("{}: not a file name", path.display())))?;
         let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
@@ -344,9 +351,14 @@ impl Gallery {
     }
 }
 
+/// A gallery file that cannot be read as one.
+fn corrupt(message: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::GalleryCorrupt, format!("gallery file: {message}"))
+}
+
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "'{name}' is not a usable name (1 to {MAX_NAME} bytes, no control characters)"
         )));
     }
@@ -366,7 +378,7 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.left() {
-            return Err(Error::Input("gallery file: truncated".into()));
+            return Err(corrupt("truncated"));
         }
         self.pos += n;
         Ok(&self.bytes[self.pos - n..self.pos])

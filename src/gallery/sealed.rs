@@ -13,7 +13,7 @@
 //! The header is the cipher's additional authenticated data: changing any byte of the file, header
 //! included, fails the tag check, as does a wrong passphrase (the two cannot be told apart).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 pub const MAGIC: &[u8; 8] = b"LFSEALED";
 const VERSION: u32 = 1;
@@ -53,7 +53,7 @@ pub fn header(iterations: u32, salt: &[u8; 16], nonce: &[u8; 12]) -> Vec<u8> {
 
 /// Splits a sealed file, checking what can be checked without the key.
 pub fn parse(bytes: &[u8]) -> Result<Sealed<'_>> {
-    let bad = |m: String| Err(Error::Input(format!("encrypted gallery: {m}")));
+    let bad = |m: String| Err(Error::new(ErrorKind::GalleryCorrupt, format!("encrypted gallery: {m}")));
     if !is_sealed(bytes) || bytes.len() < HEADER + TAG {
         return bad("not an encrypted localface gallery (bad magic or too short)".into());
     }
@@ -76,7 +76,7 @@ pub fn parse(bytes: &[u8]) -> Result<Sealed<'_>> {
 
 /// The error for a tag that does not check out.
 pub fn wrong_passphrase() -> Error {
-    Error::Input("wrong passphrase, or the encrypted gallery was altered".into())
+    Error::new(ErrorKind::GalleryLocked, "wrong passphrase, or the encrypted gallery was altered")
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -95,12 +95,12 @@ mod native {
     /// Encrypts a plain gallery file with a fresh salt and nonce.
     pub fn seal(plain: &[u8], passphrase: &str) -> Result<Vec<u8>> {
         let mut salt = [0u8; 16];
-        OsRng.try_fill_bytes(&mut salt).map_err(|e| Error::Io(format!("no random numbers: {e}")))?;
+        OsRng.try_fill_bytes(&mut salt).map_err(|e| Error::io(format!("no random numbers: {e}")))?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let mut out = header(ITERATIONS, &salt, &nonce.into());
         let ciphertext = key(passphrase, &salt, ITERATIONS)
             .encrypt(&nonce, Payload { msg: plain, aad: &out })
-            .map_err(|_| Error::Input("cannot encrypt the gallery".into()))?;
+            .map_err(|_| Error::input("cannot encrypt the gallery"))?;
         out.extend_from_slice(&ciphertext);
         Ok(out)
     }
@@ -120,16 +120,12 @@ pub use native::{open, seal};
 /// In the browser the Recognizer encrypts with WebCrypto (src/web); files are sealed natively only.
 #[cfg(target_arch = "wasm32")]
 pub fn seal(_plain: &[u8], _passphrase: &str) -> Result<Vec<u8>> {
-    Err(Error::Input(
-        "encrypting gallery files is native only: in the browser, give the Recognizer a passphrase".into(),
-    ))
+    Err(Error::input("encrypting gallery files is native only: in the browser, give the Recognizer a passphrase"))
 }
 
 #[cfg(target_arch = "wasm32")]
 pub fn open(_bytes: &[u8], _passphrase: &str) -> Result<Vec<u8>> {
-    Err(Error::Input(
-        "decrypting gallery files is native only: in the browser, give the Recognizer a passphrase".into(),
-    ))
+    Err(Error::input("decrypting gallery files is native only: in the browser, give the Recognizer a passphrase"))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

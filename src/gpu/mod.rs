@@ -54,7 +54,7 @@ impl Gpu {
             ..Default::default()
         };
         let adapter =
-            instance.request_adapter(&options).await.map_err(|e| Error::Gpu(format!("no GPU adapter ({e})")))?;
+            instance.request_adapter(&options).await.map_err(|e| Error::gpu(format!("no GPU adapter ({e})")))?;
         let info = adapter.get_info();
         let name = format!("{} ({:?})", if info.name.is_empty() { "WebGPU adapter" } else { &info.name }, info.backend);
         let software = info.device_type == wgpu::DeviceType::Cpu;
@@ -63,7 +63,7 @@ impl Gpu {
             || available.max_compute_workgroup_storage_size < WORKGROUP_STORAGE
             || available.max_storage_buffers_per_shader_stage < STORAGE_BUFFERS
         {
-            return Err(Error::Gpu(format!("{name} lacks the compute limits the kernels need")));
+            return Err(Error::gpu(format!("{name} lacks the compute limits the kernels need")));
         }
         // WebGPU's default limits, with buffers as large as the adapter allows (large batches).
         let required_limits = wgpu::Limits {
@@ -80,7 +80,7 @@ impl Gpu {
             trace: wgpu::Trace::default(),
         };
         let (device, queue) =
-            adapter.request_device(&descriptor).await.map_err(|e| Error::Gpu(format!("{name}: no device ({e})")))?;
+            adapter.request_device(&descriptor).await.map_err(|e| Error::gpu(format!("{name}: no device ({e})")))?;
         let lost = Arc::new(Mutex::new(None));
         let on_lost = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -102,7 +102,7 @@ impl Gpu {
     /// Fails when the device was lost.
     fn check(&self) -> Result<()> {
         match self.lost.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            Some(reason) => Err(Error::Gpu(reason.clone())),
+            Some(reason) => Err(Error::gpu(reason.clone())),
             None => Ok(()),
         }
     }

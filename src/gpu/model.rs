@@ -92,7 +92,6 @@ struct Plan {
 
 pub struct GpuModel {
     gpu: Arc<Gpu>,
-    graph: Graph,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
     /// Per node, the weights of a convolution or dense layer.
     weights: Vec<Option<Weights>>,
@@ -115,8 +114,7 @@ fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
         Op::Concat { .. } => Kernel::Copy,
         Op::ResizeBilinear { .. } => Kernel::Resize,
         Op::ReduceMax { .. } | Op::Sum { .. } => Kernel::Reduce,
-        // A fused residual add never gets here: `check` refuses it.
-        Op::Reshape(_) | Op::Dequantize | Op::Conv2dAdd(_) => return None,
+        Op::Reshape(_) | Op::Dequantize => return None,
     })
 }
 
@@ -126,7 +124,7 @@ fn pointwise(c: &crate::model::Conv, filter_shape: &[usize]) -> bool {
 }
 
 fn unsupported<T>(what: impl std::fmt::Display) -> Result<T> {
-    Err(Error::Gpu(format!("{what} is not supported by the GPU backend")))
+    Err(Error::gpu(format!("{what} is not supported by the GPU backend")))
 }
 
 fn activation_code(a: Activation) -> u32 {
@@ -142,7 +140,6 @@ fn activation_code(a: Activation) -> u32 {
 /// Checks what the kernels cannot do, before anything is uploaded.
 fn check(node: &Node) -> Result<()> {
     match &node.op {
-        Op::Conv2dAdd(_) => unsupported("a convolution fused with its residual add (the CPU backend's rewrite)"),
         Op::ReduceMax { axes, .. } | Op::Sum { axes, .. } => {
             let mut sorted = axes.clone();
             sorted.sort_unstable();
@@ -180,7 +177,7 @@ impl GpuModel {
         }
         match errors.is_empty() {
             true => Ok(model),
-            false => Err(Error::Gpu(errors.join("; "))),
+            false => Err(Error::gpu(errors.join("; "))),
         }
     }
 
@@ -254,7 +251,7 @@ impl GpuModel {
                 }
             }
         }
-        GpuModel { gpu, graph: graph.clone(), pipelines, weights, constants, plans: Mutex::new(HashMap::new()) }
+        GpuModel { gpu, pipelines, weights, constants, plans: Mutex::new(HashMap::new()) }
     }
 
     pub fn gpu(&self) -> &Arc<Gpu> {
@@ -263,32 +260,28 @@ impl GpuModel {
 
     /// Runs the graph: one submission, one readback; overlapping runs wait their turn. Fails (for the
     /// caller to fall back to the CPU) when the device is lost, out of memory, or reports any other error.
-    pub async fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    /// `graph` is the one this model was compiled from (the network keeps it; the model keeps no copy).
+    pub async fn run(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let _turn = self.gpu.turn().await;
-        self.run_once(inputs).await
+        self.run_once(graph, inputs).await
     }
 
-    async fn run_once(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    async fn run_once(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         self.gpu.check()?;
         let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
-        for t in inputs {
-            if t.data.len() != shape::element_count(&t.shape)? {
-                return Err(Error::Input(format!("{} values for an input of shape {:?}", t.data.len(), t.shape)));
-            }
-        }
         let device = &self.gpu.device;
         let scopes = [
             device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
             device.push_error_scope(wgpu::ErrorFilter::Validation),
             device.push_error_scope(wgpu::ErrorFilter::Internal),
         ];
-        let planned = self.plan(&input_shapes);
+        let planned = self.plan(graph, &input_shapes);
         let done = planned.as_ref().ok().map(|plan| self.submit(plan, inputs));
         #[cfg(not(target_arch = "wasm32"))]
         if done.is_some() {
             device
                 .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+                .map_err(|e| Error::gpu(format!("waiting for the GPU: {e}")))?;
         }
         let mapped = match done {
             Some(done) => Some(done.recv().await),
@@ -315,15 +308,15 @@ impl GpuModel {
             Some(Ok(())) if errors.is_empty() => {}
             Some(Ok(())) => {
                 plan.staging.unmap();
-                return Err(Error::Gpu(errors.join("; ")));
+                return Err(Error::gpu(errors.join("; ")));
             }
-            Some(Err(e)) => return Err(Error::Gpu(format!("reading the results back: {e}; {}", errors.join("; ")))),
-            None => return Err(Error::Gpu("nothing was submitted".into())),
+            Some(Err(e)) => return Err(Error::gpu(format!("reading the results back: {e}; {}", errors.join("; ")))),
+            None => return Err(Error::gpu("nothing was submitted")),
         }
         let outputs = {
-            let view = plan.staging.slice(..).get_mapped_range().map_err(|e| Error::Gpu(e.to_string()))?;
+            let view = plan.staging.slice(..).get_mapped_range().map_err(|e| Error::gpu(e.to_string()))?;
             let floats: &[f32] = bytemuck::cast_slice(&view);
-            self.graph
+            graph
                 .outputs
                 .iter()
                 .zip(&plan.outputs)
@@ -364,12 +357,12 @@ impl GpuModel {
     }
 
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))] // one thread there
-    fn plan(&self, input_shapes: &[Vec<usize>]) -> Result<Arc<Plan>> {
+    fn plan(&self, graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Arc<Plan>> {
         let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = plans.get(input_shapes) {
             return Ok(p.clone());
         }
-        let plan = Arc::new(self.build_plan(input_shapes)?);
+        let plan = Arc::new(self.build_plan(graph, input_shapes)?);
         // A few shapes at most (batch sizes); drop them all rather than grow without bound.
         if plans.len() >= 8 {
             plans.clear();
@@ -378,8 +371,7 @@ impl GpuModel {
         Ok(plan)
     }
 
-    fn build_plan(&self, input_shapes: &[Vec<usize>]) -> Result<Plan> {
-        let graph = &self.graph;
+    fn build_plan(&self, graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Plan> {
         let device = &self.gpu.device;
         let shapes = shape::infer(graph, input_shapes)?;
         let bytes_of = |t: TensorId| -> u64 { (shapes[t].iter().product::<usize>() * 4) as u64 };
@@ -400,7 +392,7 @@ impl GpuModel {
         for (k, node) in graph.nodes.iter().enumerate() {
             let aliased = matches!(node.op, Op::Reshape(_) | Op::Dequantize);
             let out = if aliased {
-                let b = placed[node.inputs[0]].ok_or_else(|| Error::Gpu("reshape of a constant".into()))?;
+                let b = placed[node.inputs[0]].ok_or_else(|| Error::gpu("reshape of a constant"))?;
                 pool.live[b] += 1;
                 b
             } else {
@@ -408,7 +400,7 @@ impl GpuModel {
             };
             placed[node.output] = Some(out);
             if !aliased {
-                steps.push((k, self.dispatches(node, &shapes)?));
+                steps.push((k, self.dispatches(graph, node, &shapes)?));
             }
             for &i in &node.inputs {
                 if graph.constant(i).is_some() {
@@ -464,7 +456,7 @@ impl GpuModel {
         let mut outputs = Vec::new();
         for &o in &graph.outputs {
             let bytes = bytes_of(o);
-            let b = placed[o].ok_or_else(|| Error::Gpu("a graph output is a constant".into()))?;
+            let b = placed[o].ok_or_else(|| Error::gpu("a graph output is a constant"))?;
             outputs.push((buffers[b].0.clone(), at, bytes));
             at += bytes;
         }
@@ -482,7 +474,7 @@ impl GpuModel {
 
     /// The dispatches of one node: kernel, parameters, bindings (in binding order 1.., then the output),
     /// workgroup counts.
-    fn dispatches(&self, node: &Node, shapes: &[Vec<usize>]) -> Result<Vec<Step>> {
+    fn dispatches(&self, graph: &Graph, node: &Node, shapes: &[Vec<usize>]) -> Result<Vec<Step>> {
         let shape = |i: usize| &shapes[node.inputs[i]];
         let out_shape = &shapes[node.output];
         let total: usize = out_shape.iter().product();
@@ -527,7 +519,7 @@ impl GpuModel {
         };
         Ok(match &node.op {
             Op::Conv2d(c) => {
-                let (xs, fs) = (shape(0), &self.graph.tensors[node.inputs[1]].shape);
+                let (xs, fs) = (shape(0), &graph.tensors[node.inputs[1]].shape);
                 if pointwise(c, fs) {
                     let (m, k, n) = (xs[0] * xs[1] * xs[2], xs[3], fs[0]);
                     vec![(
@@ -541,11 +533,11 @@ impl GpuModel {
                 }
             }
             Op::DepthwiseConv2d(c) => {
-                let (xs, fs) = (shape(0), &self.graph.tensors[node.inputs[1]].shape);
+                let (xs, fs) = (shape(0), &graph.tensors[node.inputs[1]].shape);
                 vec![(Kernel::Depthwise, conv_params(c, xs, fs, fs[3])?, weights, groups)]
             }
             Op::FullyConnected { activation, .. } => {
-                let fs = &self.graph.tensors[node.inputs[1]].shape;
+                let fs = &graph.tensors[node.inputs[1]].shape;
                 let (k, n) = (fs[1], fs[0]);
                 let m = shape(0).iter().product::<usize>() / k;
                 vec![(
@@ -661,7 +653,6 @@ impl GpuModel {
                 vec![(Kernel::Reduce, vec![u(outer * inner), gx, u(reduced), u(inner), max], one_input, groups)]
             }
             Op::Reshape(_) | Op::Dequantize => vec![],
-            Op::Conv2dAdd(_) => return unsupported("a convolution fused with its residual add"),
         })
     }
 }
@@ -680,7 +671,7 @@ impl BufferPool<'_> {
     /// The smallest free buffer that fits, or a new one.
     fn allocate(&mut self, bytes: u64) -> Result<usize> {
         if bytes > self.max_binding {
-            return Err(Error::Gpu(format!(
+            return Err(Error::gpu(format!(
                 "a tensor of {bytes} bytes exceeds the adapter's limit of {}",
                 self.max_binding
             )));

@@ -32,9 +32,9 @@ pub struct Tensor {
 impl Tensor {
     /// A tensor, checking that the data fills the shape.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> crate::Result<Tensor> {
-        let count = shape::element_count(&shape).map_err(|e| crate::Error::Input(e.to_string()))?;
+        let count = shape::element_count(&shape).map_err(|e| e.as_kind(crate::ErrorKind::Input))?;
         if count != data.len() {
-            return Err(crate::Error::Input(format!("{} values for a tensor of shape {shape:?}", data.len())));
+            return Err(crate::Error::input(format!("{} values for a tensor of shape {shape:?}", data.len())));
         }
         Ok(Tensor { shape, data })
     }
@@ -89,10 +89,6 @@ pub enum Op {
     Conv2d(Conv),
     /// [x NHWC, filter 1HWC, bias C, (slope C)]; depth multiplier 1 (checked at load).
     DepthwiseConv2d(Conv),
-    /// [x NHWC, filter OHWI, bias O, skip NHWC']: the convolution without activation, plus `skip` (C' <= O
-    /// channels, the rest taken as zeros), then the activation (ReLU family). A residual block's join,
-    /// fused for the CPU backend by `rewrite::fuse_residual_adds`; no file holds it.
-    Conv2dAdd(Conv),
     /// [x (flattened to rows of the filter's width), filter [out, in], bias out, (slope out)]
     FullyConnected {
         activation: Activation,
@@ -146,7 +142,6 @@ impl Op {
         match self {
             Op::Conv2d(_) => "CONV_2D",
             Op::DepthwiseConv2d(_) => "DEPTHWISE_CONV_2D",
-            Op::Conv2dAdd(_) => "CONV_2D+ADD",
             Op::FullyConnected { .. } => "FULLY_CONNECTED",
             Op::Add(_) => "ADD",
             Op::Sub(_) => "SUB",
@@ -198,6 +193,24 @@ impl Graph {
         graph.validate()?;
         shape::check_cost(&graph)?;
         Ok(graph)
+    }
+
+    /// Checks inputs before any backend runs them: each holds the values its shape says, all finite (a NaN
+    /// would only come back as NaN outputs, far from the cause). Shapes are checked by `shape::infer`.
+    pub fn check_inputs(&self, inputs: &[Tensor]) -> crate::Result<()> {
+        for (k, t) in inputs.iter().enumerate() {
+            if t.data.len() != shape::element_count(&t.shape).map_err(|e| e.as_kind(crate::ErrorKind::Input))? {
+                return Err(crate::Error::input(format!(
+                    "{} values for an input of shape {:?}",
+                    t.data.len(),
+                    t.shape
+                )));
+            }
+            if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+                return Err(crate::Error::input(format!("input {k} holds a NaN or infinite value (at {i})")));
+            }
+        }
+        Ok(())
     }
 
     pub fn constant(&self, id: TensorId) -> Option<&[f32]> {
@@ -284,7 +297,6 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
     let has_slope = |a: Activation| usize::from(a == Activation::Prelu);
     let (min, max) = match &node.op {
         Op::Conv2d(c) | Op::DepthwiseConv2d(c) => (3 + has_slope(c.activation), 3 + has_slope(c.activation)),
-        Op::Conv2dAdd(_) => (4, 4),
         Op::FullyConnected { activation, .. } => (3 + has_slope(*activation), 3 + has_slope(*activation)),
         Op::Add(_) | Op::Sub(_) | Op::Mul(_) | Op::Div(_) | Op::Prelu => (2, 2),
         Op::Concat { .. } => (1, usize::MAX),
@@ -295,7 +307,7 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
         return model_err(format!("{} has {count} inputs", node.op.name()));
     }
     let weight_rank = match &node.op {
-        Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::Conv2dAdd(_) => Some(4),
+        Op::Conv2d(_) | Op::DepthwiseConv2d(_) => Some(4),
         Op::FullyConnected { .. } => Some(2),
         _ => None,
     };
@@ -305,8 +317,7 @@ fn check_arity(graph: &Graph, node: &Node) -> Result<()> {
             return model_err(format!("{}: filter '{}' must be a constant of rank {rank}", node.op.name(), w.name));
         }
         let out_channels = if matches!(node.op, Op::DepthwiseConv2d(_)) { w.shape[3] } else { w.shape[0] };
-        // Bias and slope; a fused add's last input is the skip tensor, not a weight.
-        let per_channel = if matches!(node.op, Op::Conv2dAdd(_)) { &node.inputs[2..3] } else { &node.inputs[2..] };
+        let per_channel = &node.inputs[2..];
         // The bias has one value per channel; a PReLU slope may also be one value for all (the kernels index
         // the bias by channel: a 1-value bias on 2 channels was a panic, found by fuzzing).
         for (i, &extra) in per_channel.iter().enumerate() {

@@ -6,10 +6,10 @@
 //!
 //! Each rewrite keeps the values: PReLU's slope is the spelled-out graph's exact equivalent (see below).
 //!
-//! `fuse_residual_adds` is the CPU backend's own, done on its copy of the graph (the GPU has no kernel for
-//! the fused op): a residual block's ADD, and the PAD that widens its skip, folded into the convolution.
+//! They rewrite what the file says into ops a file could say more briefly; fusions that need a kernel of
+//! their own belong to the backend that has the kernel (`cpu::fuse`).
 
-use super::{Activation, Conv, Graph, Node, Op, TensorId, TensorInfo};
+use super::{Activation, Graph, Node, Op, TensorId, TensorInfo};
 
 pub fn optimize(graph: &mut Graph) {
     fold_dequantize(graph);
@@ -18,13 +18,13 @@ pub fn optimize(graph: &mut Graph) {
 }
 
 /// Which node writes each tensor, and how many read it (graph outputs count as readers).
-struct Uses {
+pub(crate) struct Uses {
     producer: Vec<Option<usize>>,
     readers: Vec<usize>,
 }
 
 impl Uses {
-    fn of(graph: &Graph) -> Uses {
+    pub(crate) fn of(graph: &Graph) -> Uses {
         let mut producer = vec![None; graph.tensors.len()];
         for (k, node) in graph.nodes.iter().enumerate() {
             producer[node.output] = Some(k);
@@ -33,7 +33,7 @@ impl Uses {
     }
 
     /// The node writing `t`, if `t` is read by exactly one node (so that node can absorb it).
-    fn sole(&self, graph: &Graph, t: TensorId) -> Option<usize> {
+    pub(crate) fn sole(&self, graph: &Graph, t: TensorId) -> Option<usize> {
         if self.readers[t] != 1 {
             return None;
         }
@@ -89,65 +89,6 @@ fn recognise_prelu(graph: &mut Graph) {
         k += 1;
         !remove[k - 1]
     });
-}
-
-/// Each ADD (ReLU family or no activation) of a convolution's output (no activation, read by nothing else)
-/// and a skip tensor of the same pixels becomes one `Conv2dAdd` in the ADD's place. A PAD of the skip that
-/// only appends channels, read by nothing else, goes too: the fused op takes those channels as zeros.
-/// Values are kept exactly: the convolution's acc + bias, plus the skip value (or the PAD's zero), then the
-/// ADD's activation, as the separate ops compute them.
-pub fn fuse_residual_adds(graph: &mut Graph) {
-    let uses = Uses::of(graph);
-    let mut remove = vec![false; graph.nodes.len()];
-    let mut fused = Vec::new();
-    for (k, node) in graph.nodes.iter().enumerate() {
-        let Op::Add(activation) = node.op else { continue };
-        let [a, b] = node.inputs[..] else { continue };
-        if activation == Activation::Prelu || graph.tensors[a].shape != graph.tensors[b].shape {
-            continue;
-        }
-        for (conv_out, skip) in [(a, b), (b, a)] {
-            // Read by this ADD alone, so no other fusion can have taken it (nor the PAD below).
-            let Some(conv) = uses.sole(graph, conv_out) else { continue };
-            let Op::Conv2d(c) = graph.nodes[conv].op else { continue };
-            if c.activation != Activation::None {
-                continue;
-            }
-            let widened = uses.sole(graph, skip).filter(|&p| appends_channels(graph, p));
-            let skip = widened.map_or(skip, |p| graph.nodes[p].inputs[0]);
-            let conv_node = &graph.nodes[conv];
-            let inputs = vec![conv_node.inputs[0], conv_node.inputs[1], conv_node.inputs[2], skip];
-            remove[conv] = true;
-            if let Some(p) = widened {
-                remove[p] = true;
-            }
-            let op = Op::Conv2dAdd(Conv { activation, ..c });
-            fused.push((k, Node { op, inputs, output: node.output }));
-            break;
-        }
-    }
-    for (k, node) in fused {
-        graph.nodes[k] = node;
-    }
-    let mut k = 0;
-    graph.nodes.retain(|_| {
-        k += 1;
-        !remove[k - 1]
-    });
-}
-
-/// Whether node `p` is a PAD of a rank-4 tensor that only appends channels.
-fn appends_channels(graph: &Graph, p: usize) -> bool {
-    let node = &graph.nodes[p];
-    match &node.op {
-        Op::Pad(pads) => {
-            graph.tensors[node.inputs[0]].shape.len() == 4
-                && pads.len() == 4
-                && pads[..3].iter().all(|&d| d == [0, 0])
-                && pads[3][0] == 0
-        }
-        _ => false,
-    }
 }
 
 /// Matches `relu_out + mul_out` as one of the two spellings; returns x, the slope and the nodes to remove.
@@ -308,55 +249,6 @@ mod tests {
             outputs: vec![2, 3],
         };
         optimize(&mut g);
-        assert_eq!(g.nodes.len(), 3);
-    }
-
-    fn shaped(name: &str, shape: &[usize], data: Option<Vec<f32>>) -> TensorInfo {
-        TensorInfo { name: name.into(), shape: shape.to_vec(), data }
-    }
-
-    /// x [1,4,4,2] -> 1x1 conv to 3 channels; skip [1,4,4,2] padded to 3 channels; ADD with ReLU.
-    fn residual_block(conv_also_output: bool) -> Graph {
-        let conv = Conv {
-            padding: crate::model::Padding::Valid,
-            stride: [1, 1],
-            dilation: [1, 1],
-            activation: Activation::None,
-        };
-        Graph {
-            tensors: vec![
-                shaped("x", &[1, 4, 4, 2], None),
-                shaped("filter", &[3, 1, 1, 2], Some(vec![0.5; 6])),
-                shaped("bias", &[3], Some(vec![0.0; 3])),
-                shaped("conv", &[1, 4, 4, 3], None),
-                shaped("skip", &[1, 4, 4, 3], None),
-                shaped("y", &[1, 4, 4, 3], None),
-            ],
-            nodes: vec![
-                node(Op::Conv2d(conv), &[0, 1, 2], 3),
-                node(Op::Pad(vec![[0, 0], [0, 0], [0, 0], [0, 1]]), &[0], 4),
-                node(Op::Add(Activation::Relu), &[4, 3], 5),
-            ],
-            inputs: vec![0],
-            outputs: if conv_also_output { vec![5, 3] } else { vec![5] },
-        }
-    }
-
-    #[test]
-    fn a_residual_add_and_its_channel_pad_fold_into_the_convolution() {
-        let mut g = residual_block(false);
-        fuse_residual_adds(&mut g);
-        assert_eq!(g.nodes.len(), 1);
-        let Op::Conv2dAdd(c) = g.nodes[0].op else { panic!("{:?}", g.nodes[0].op) };
-        assert_eq!(c.activation, Activation::Relu);
-        assert_eq!((g.nodes[0].inputs.as_slice(), g.nodes[0].output), (&[0, 1, 2, 0][..], 5));
-        g.validate().unwrap();
-    }
-
-    #[test]
-    fn a_convolution_read_elsewhere_keeps_its_add() {
-        let mut g = residual_block(true);
-        fuse_residual_adds(&mut g);
         assert_eq!(g.nodes.len(), 3);
     }
 }

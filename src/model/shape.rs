@@ -2,7 +2,7 @@
 //! allocation, so a bad shape or an oversized tensor is an error and never a huge buffer.
 
 use super::{Graph, Op, Padding, MAX_ELEMENTS, MAX_STEPS};
-use crate::error::{model_err, Error, Result};
+use crate::error::{model_err, Error, ErrorKind, Result};
 
 /// The number of elements of a shape, refusing anything above `MAX_ELEMENTS`.
 pub fn element_count(shape: &[usize]) -> Result<usize> {
@@ -55,7 +55,7 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
 /// Every tensor's shape, given the shapes of the graph inputs.
 pub fn infer(graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Vec<Vec<usize>>> {
     if input_shapes.len() != graph.inputs.len() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{} inputs given, the model takes {}",
             input_shapes.len(),
             graph.inputs.len()
@@ -66,18 +66,16 @@ pub fn infer(graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Vec<Vec<usize
         let declared = &graph.tensors[id].shape;
         // Only the batch may differ from what the file declares.
         if declared.is_empty() || shape.len() != declared.len() || shape[1..] != declared[1..] || shape.contains(&0) {
-            return Err(Error::Input(format!("input of shape {shape:?}, the model takes {declared:?} (any batch)")));
+            return Err(Error::input(format!("input of shape {shape:?}, the model takes {declared:?} (any batch)")));
         }
         element_count(shape)?;
         shapes[id] = shape.clone();
     }
     for node in &graph.nodes {
         let ins: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
-        let out = node_output(&node.op, &ins).map_err(|e| match e {
-            Error::Model(m) => {
-                Error::Model(format!("{} -> '{}': {m}", node.op.name(), graph.tensors[node.output].name))
-            }
-            other => other,
+        let out = node_output(&node.op, &ins).map_err(|e| match e.kind() {
+            ErrorKind::Model => e.context(format!("{} -> '{}'", node.op.name(), graph.tensors[node.output].name)),
+            _ => e,
         })?;
         // Empty tensors are legal in TFLite but never needed here; refusing them keeps every kernel simple.
         if out.contains(&0) {
@@ -108,7 +106,7 @@ pub fn cost(graph: &Graph, shapes: &[Vec<usize>]) -> Cost {
     let mut cost = Cost { steps: copies, values: copies };
     for node in &graph.nodes {
         let steps_per_output = match &node.op {
-            Op::Conv2d(_) | Op::Conv2dAdd(_) => shapes[node.inputs[1]][1..].iter().product::<usize>() as u64,
+            Op::Conv2d(_) => shapes[node.inputs[1]][1..].iter().product::<usize>() as u64,
             Op::DepthwiseConv2d(_) => (shapes[node.inputs[1]][1] * shapes[node.inputs[1]][2]) as u64,
             Op::FullyConnected { .. } => shapes[node.inputs[1]][1] as u64,
             // The reference and the GPU shader visit every tap of the window, inside the input or not.
@@ -134,10 +132,7 @@ pub fn cost_per_image(graph: &Graph) -> Result<Cost> {
             shape
         })
         .collect();
-    let shapes = infer(graph, &one_image).map_err(|e| match e {
-        Error::Input(m) => Error::Model(m),
-        other => other,
-    })?;
+    let shapes = infer(graph, &one_image).map_err(|e| e.as_kind(ErrorKind::Model))?;
     Ok(cost(graph, &shapes))
 }
 
@@ -174,14 +169,6 @@ fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
             let (oh, _) = window(h, kh, c.stride[0], c.dilation[0], c.padding)?;
             let (ow, _) = window(w, kw, c.stride[1], c.dilation[1], c.padding)?;
             Ok(vec![n, oh, ow, out_ch])
-        }
-        Op::Conv2dAdd(c) => {
-            let out = node_output(&Op::Conv2d(*c), &ins[..2])?;
-            let skip = rank4(ins[3])?;
-            if skip[..3] != out[..3] || skip[3] > out[3] {
-                return model_err(format!("cannot add {skip:?} to the convolution's {out:?}"));
-            }
-            Ok(out)
         }
         Op::FullyConnected { keep_num_dims, .. } => {
             let (out, width) = (ins[1][0], ins[1][1]);

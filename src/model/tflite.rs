@@ -6,7 +6,7 @@
 use super::flatbuf::Table;
 use super::shape::{element_count, reshape_target};
 use super::{Activation, Conv, Graph, Node, Op, Padding, Pool, TensorId, TensorInfo};
-use crate::error::{model_err, Result};
+use crate::error::{model_err, ErrorKind, Result};
 
 // TensorType
 const FLOAT32: i8 = 0;
@@ -85,7 +85,7 @@ pub fn read(bytes: &[u8]) -> Result<Graph> {
             let options = op.table(4)?;
             let node = reader
                 .node(code, &op_inputs, op_outputs[0], options)
-                .map_err(|e| crate::Error::Model(format!("operator {k} ({}): {}", op_name(code), strip(e))))?;
+                .map_err(|e| e.as_kind(ErrorKind::Model).context(format!("operator {k} ({})", op_name(code))))?;
             nodes.push(node);
         }
     }
@@ -93,13 +93,6 @@ pub fn read(bytes: &[u8]) -> Result<Graph> {
         reader.expect_float(t)?;
     }
     Ok(Graph { tensors: reader.tensors, nodes, inputs, outputs })
-}
-
-fn strip(e: crate::Error) -> String {
-    match e {
-        crate::Error::Model(m) => m,
-        other => other.to_string(),
-    }
 }
 
 fn read_opcodes(model: &Table) -> Result<Vec<i32>> {

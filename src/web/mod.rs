@@ -386,7 +386,7 @@ impl Recognizer {
     /// for good when the GPU fails (see `fallbackReason`).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.pipeline.backend().to_string()
+        self.pipeline.kernels().name().to_string()
     }
 
     /// Why the recognizer runs on the CPU although it asked for the GPU (no WebGPU, no adapter, a lost
@@ -570,7 +570,7 @@ impl Gallery {
         let imported = gallery::Gallery::from_bytes(&plain).map_err(js_error)?;
         change_gallery(&self.store, |g| {
             if imported.dim() != g.dim() {
-                return Err(crate::Error::Input(format!(
+                return Err(crate::Error::input(format!(
                     "the file holds {}-d embeddings, this model makes {}",
                     imported.dim(),
                     g.dim()
@@ -619,7 +619,7 @@ impl TfliteModel {
     /// Where runs go: "gpu", "cpu" or "reference".
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.net.active().to_string()
+        self.net.kernels().name().to_string()
     }
 
     /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.

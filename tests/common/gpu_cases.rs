@@ -10,7 +10,7 @@
 //! Shared by the native tests (`tests/gpu.rs`, Vulkan: lavapipe in CI) and the browser tests
 //! (`tests/web_gpu.rs`, WebGPU in headless Chromium).
 
-use localface::backend::{Network, Target};
+use localface::backend::{Kernels, Network, Target};
 use localface::gpu::Gpu;
 use localface::model::{shape, Activation, Conv, Graph, Node, Op, Padding, Pool, Tensor, TensorId, TensorInfo};
 use std::sync::Arc;
@@ -85,7 +85,7 @@ async fn agree(gpu: &Arc<Gpu>, what: &str, graph: Graph, rng: &mut Rng) {
         .collect();
     let want = Network::new(graph.clone(), &Target::Reference).run_cpu(&inputs).unwrap();
     let net = Network::load(graph, &Target::Gpu(gpu.clone())).await;
-    assert_eq!(net.active(), "gpu", "{what}: not on the GPU: {:?}", net.fallback());
+    assert_eq!(net.kernels(), Kernels::Gpu, "{what}: not on the GPU: {:?}", net.fallback());
     let got = net.run(&inputs).await.unwrap_or_else(|e| panic!("{what}: {e}"));
     // A GPU failure would have been rerun on the CPU: make sure these numbers came from the GPU.
     assert_eq!(net.fallback(), None, "{what}: the GPU failed");
