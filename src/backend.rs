@@ -3,7 +3,7 @@
 //! network to the CPU for good, reruns the request there and keeps the reason for the caller to report.
 
 use crate::cpu::CpuModel;
-use crate::error::{ErrorKind, Result};
+use crate::error::{unknown_choice, Error, ErrorKind, Result};
 use crate::gpu::{Gpu, GpuModel};
 use crate::model::{Graph, Tensor};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,6 +20,21 @@ pub enum Backend {
     /// The GPU where there is a hardware one, else the CPU (a GPU emulated on the CPU, such as lavapipe or
     /// SwiftShader, is slower than the CPU kernels).
     Auto,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+
+    /// "auto", "cpu", "gpu", or "reference" (the scalar kernels every other backend is tested against).
+    fn from_str(s: &str) -> Result<Backend> {
+        match s {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "gpu" => Ok(Backend::Gpu),
+            "reference" => Ok(Backend::Reference),
+            other => Err(unknown_choice("backend", other, &["auto", "cpu", "gpu", "reference"])),
+        }
+    }
 }
 
 /// A backend resolved to what runs: CPU kernels, or a GPU device shared by a pipeline's networks.

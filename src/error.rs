@@ -146,6 +146,11 @@ impl<T> Context<T> for Result<T> {
     }
 }
 
+/// An option's value that is not one of `allowed`: one wording for the command line and the web API.
+pub(crate) fn unknown_choice(what: &str, value: &str, allowed: &[&str]) -> Error {
+    Error::new(ErrorKind::Option, format!("{what} '{value}': use {}", allowed.join(", ")))
+}
+
 /// Shorthand for a model error, used all over the reader and the rewrites.
 pub(crate) fn model_err<T>(msg: impl Into<String>) -> Result<T> {
     Err(Error::model(msg))

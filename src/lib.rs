@@ -1,7 +1,10 @@
 //! localface: on-device face recognition.
 //!
-//! The data flows one way through the folders: `model` (the graph and the `.tflite` reader) is run by a
-//! backend (`cpu`, chosen in `backend`), `face` turns frames into embeddings with it, `gallery` matches them.
+//! The data flows one way through the folders: `frame` decodes images into RGB frames; `model` is the graph
+//! and the `.tflite` reader; a backend runs it (`cpu`: scalar reference and SIMD kernels; `gpu`: WGSL compute
+//! shaders through wgpu), chosen in `backend`; `face` turns frames into aligned faces and embeddings with
+//! it; `gallery` matches them and keeps them on disk; `web` is the browser API (wasm32 only). `error` gives
+//! every failure a kind and its context.
 
 pub mod backend;
 pub mod cpu;

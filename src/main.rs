@@ -2,12 +2,12 @@
 
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
-use localface::face::{align, embed::Embedder, Face, LandmarkSource, Pipeline};
+use localface::face::{self, align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::{self, Rgb};
 use localface::gallery::{Gallery, Metric};
 use localface::model::Graph;
-use localface::{Error, Result};
+use localface::{Context, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,7 +52,12 @@ struct Args {
 }
 
 fn usage(message: impl std::fmt::Display) -> Error {
-    Error::input(format!("{message}\n\n{USAGE}"))
+    Error::new(ErrorKind::Option, format!("{message}\n\n{USAGE}"))
+}
+
+/// A flag's value, parsed by its type's own rule (the web API parses the same words with the same rule).
+fn parsed<T: std::str::FromStr<Err = Error>>(value: String) -> Result<T> {
+    value.parse().map_err(|e: Error| usage(e.message()))
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
@@ -78,37 +83,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         match a.as_str() {
             "--models" => args.models = value(&mut it, &a)?.into(),
             "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
-            "--backend" => {
-                args.backend = match value(&mut it, &a)?.as_str() {
-                    "cpu" => Backend::Cpu,
-                    "gpu" => Backend::Gpu,
-                    "auto" => Backend::Auto,
-                    // The scalar kernels every other backend is tested against.
-                    "reference" => Backend::Reference,
-                    other => return Err(usage(format!("--backend takes cpu, gpu or auto, not '{other}'"))),
-                }
-            }
-            "--detector" => {
-                args.range = match value(&mut it, &a)?.as_str() {
-                    "short" => Range::Short,
-                    "full" => Range::Full,
-                    other => return Err(usage(format!("--detector takes short or full, not '{other}'"))),
-                }
-            }
-            "--landmarks" => {
-                args.landmarks = match value(&mut it, &a)?.as_str() {
-                    "onet" => LandmarkSource::Onet,
-                    "blazeface" => LandmarkSource::BlazeFace,
-                    other => return Err(usage(format!("--landmarks takes onet or blazeface, not '{other}'"))),
-                }
-            }
-            "--metric" => {
-                args.metric = match value(&mut it, &a)?.as_str() {
-                    "cosine" => Metric::Cosine,
-                    "euclidean" => Metric::Euclidean,
-                    other => return Err(usage(format!("--metric takes cosine or euclidean, not '{other}'"))),
-                }
-            }
+            "--backend" => args.backend = parsed(value(&mut it, &a)?)?,
+            "--detector" => args.range = parsed(value(&mut it, &a)?)?,
+            "--landmarks" => args.landmarks = parsed(value(&mut it, &a)?)?,
+            "--metric" => args.metric = parsed(value(&mut it, &a)?)?,
             "--threshold" => {
                 let v = value(&mut it, &a)?;
                 args.threshold = Some(
@@ -195,142 +173,156 @@ fn gallery_path(args: &Args) -> Result<&Path> {
 
 /// The largest face of an image: the one a photo of a person is about.
 fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
-    faces
-        .into_iter()
-        .max_by(|a, b| {
-            (a.detection.bbox[2] * a.detection.bbox[3]).total_cmp(&(b.detection.bbox[2] * b.detection.bbox[3]))
-        })
-        .ok_or_else(|| Error::input(format!("no face found in {}", path.display())))
+    face::largest(faces).ok_or_else(|| Error::new(ErrorKind::NoFace, format!("no face found in {}", path.display())))
 }
 
 fn run(args: Args) -> Result<bool> {
-    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
     let (target, _) = block_on(Target::resolve(args.backend))?;
     match args.command.as_str() {
-        "embed" if args.aligned => {
-            need_files(&args, 1)?;
-            let graph = Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?;
-            let embedder = Embedder::new(block_on(Network::load(graph, &target)))?;
-            let ok = for_each_file(&args.positional, |f| {
-                let crop = align::fit(&frame::load(f)?, align::CROP);
-                let e = block_on(embedder.embed(std::slice::from_ref(&crop)))?.remove(0);
-                Ok(json!({ "image": f.display().to_string(), "embedding": e }))
-            });
-            report_fallback(embedder.net.fallback(), &target);
-            Ok(ok)
-        }
-        "detect" | "embed" => {
-            need_files(&args, 1)?;
-            let p = load_pipeline(&args, &target)?;
-            let opts = detect_options(&p, &args);
-            let embed = args.command == "embed";
-            let ok = for_each_file(&args.positional, |f| {
-                let frame = frame::load(f)?;
-                let faces = block_on(p.faces(&frame, &opts, args.landmarks))?;
-                let list: Vec<Value> = faces
-                    .iter()
-                    .map(|face| {
-                        let mut o = json!({ "box": face_box(face), "score": rounded(face.detection.score, 4) });
-                        if embed {
-                            o["embedding"] = json!(face.embedding);
-                        } else {
-                            let points: Vec<[f64; 2]> =
-                                face.landmarks.points().iter().map(|p| [rounded(p[0], 1), rounded(p[1], 1)]).collect();
-                            o["landmarks"] = json!(points);
-                        }
-                        o
-                    })
-                    .collect();
-                let mut out = json!({ "image": f.display().to_string() });
-                if !embed {
-                    out["width"] = json!(frame.width);
-                    out["height"] = json!(frame.height);
-                }
-                out["faces"] = json!(list);
-                Ok(out)
-            });
-            report_fallback(p.fallback(), &target);
-            Ok(ok)
-        }
-        "enroll" => {
-            need_files(&args, 2)?;
-            let path = gallery_path(&args)?;
-            let p = load_pipeline(&args, &target)?;
-            let opts = detect_options(&p, &args);
-            let mut gallery = match path.exists() {
-                true => Gallery::load(path, passphrase().as_deref())?,
-                false => Gallery::new(p.embedder.dim),
-            };
-            let name = args.positional[0].clone();
-            let ok = for_each_file(&args.positional[1..], |f| {
-                let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
-                if faces.len() > 1 {
-                    return Err(Error::input(format!("{} faces: enroll needs a photo of one person", faces.len())));
-                }
-                let face = main_face(faces, f)?;
-                gallery.add(&name, &face.embedding)?;
-                Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
-            });
-            if gallery.count(&name) > 0 {
-                gallery.save(path, passphrase().as_deref())?;
-            }
-            report_fallback(p.fallback(), &target);
-            Ok(ok)
-        }
-        "identify" => {
-            need_files(&args, 1)?;
-            let gallery = Gallery::load(gallery_path(&args)?, passphrase().as_deref())?;
-            let p = load_pipeline(&args, &target)?;
-            let opts = detect_options(&p, &args);
-            let ok = for_each_file(&args.positional, |f| {
-                let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
-                let list: Vec<Value> = faces
-                    .iter()
-                    .map(|face| {
-                        let best = gallery.search(&face.embedding, args.top.max(1), args.metric);
-                        let hit = best.first().filter(|m| args.metric.accepts(m.score, threshold));
-                        let key = if args.metric == Metric::Cosine { "similarity" } else { "distance" };
-                        let mut o = json!({
-                            "box": face_box(face),
-                            "name": hit.map(|m| m.name.clone()),
-                            key: best.first().map(|m| rounded(m.score, 4)),
-                        });
-                        if args.top > 0 {
-                            o["candidates"] = json!(best
-                                .iter()
-                                .map(|m| json!({ "name": m.name, key: rounded(m.score, 4) }))
-                                .collect::<Vec<_>>());
-                        }
-                        o
-                    })
-                    .collect();
-                Ok(json!({ "image": f.display().to_string(), "faces": list }))
-            });
-            report_fallback(p.fallback(), &target);
-            Ok(ok)
-        }
-        "verify" => {
-            if args.positional.len() != 2 {
-                return Err(usage("verify takes two images"));
-            }
-            let p = load_pipeline(&args, &target)?;
-            let opts = detect_options(&p, &args);
-            let embed = |f: &str| -> Result<Face> {
-                let path = Path::new(f);
-                let frame: Rgb = frame::load(path).map_err(|e| Error::input(format!("{f}: {e}")))?;
-                main_face(block_on(p.faces(&frame, &opts, args.landmarks))?, path)
-            };
-            let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);
-            report_fallback(p.fallback(), &target);
-            let score = args.metric.score(&a.embedding, &b.embedding);
-            let key = if args.metric == Metric::Cosine { "similarity" } else { "distance" };
-            println!(
-                "{}",
-                json!({ key: rounded(score, 4), "same": args.metric.accepts(score, threshold), "threshold": rounded(threshold, 4) })
-            );
-            Ok(true)
-        }
+        "embed" if args.aligned => embed_aligned(&args, &target),
+        "detect" | "embed" => detect_or_embed(&args, &target),
+        "enroll" => enroll(&args, &target),
+        "identify" => identify(&args, &target),
+        "verify" => verify(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
+    }
+}
+
+/// `embed --aligned CROP...`: embeddings of crops already aligned to the template.
+fn embed_aligned(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 1)?;
+    let graph = Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?;
+    let embedder = Embedder::new(block_on(Network::load(graph, target)))?;
+    let ok = for_each_file(&args.positional, |f| {
+        let crop = align::fit(&frame::load(f)?, align::CROP);
+        let e = block_on(embedder.embed(std::slice::from_ref(&crop)))?.remove(0);
+        Ok(json!({ "image": f.display().to_string(), "embedding": e }))
+    });
+    report_fallback(embedder.net.fallback(), target);
+    Ok(ok)
+}
+
+/// `detect IMAGE...` (boxes, scores, landmarks) and `embed IMAGE...` (boxes, scores, embeddings).
+fn detect_or_embed(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 1)?;
+    let p = load_pipeline(args, target)?;
+    let opts = detect_options(&p, args);
+    let embed = args.command == "embed";
+    let ok = for_each_file(&args.positional, |f| {
+        let frame = frame::load(f)?;
+        let faces = block_on(p.faces(&frame, &opts, args.landmarks))?;
+        let list: Vec<Value> = faces
+            .iter()
+            .map(|face| {
+                let mut o = json!({ "box": face_box(face), "score": rounded(face.detection.score, 4) });
+                if embed {
+                    o["embedding"] = json!(face.embedding);
+                } else {
+                    let points: Vec<[f64; 2]> =
+                        face.landmarks.points().iter().map(|p| [rounded(p[0], 1), rounded(p[1], 1)]).collect();
+                    o["landmarks"] = json!(points);
+                }
+                o
+            })
+            .collect();
+        let mut out = json!({ "image": f.display().to_string() });
+        if !embed {
+            out["width"] = json!(frame.width);
+            out["height"] = json!(frame.height);
+        }
+        out["faces"] = json!(list);
+        Ok(out)
+    });
+    report_fallback(p.fallback(), target);
+    Ok(ok)
+}
+
+/// `enroll --gallery FILE NAME IMAGE...`: one face per image, added to NAME, the file saved once.
+fn enroll(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 2)?;
+    let path = gallery_path(args)?;
+    let p = load_pipeline(args, target)?;
+    let opts = detect_options(&p, args);
+    let mut gallery = match path.exists() {
+        true => Gallery::load(path, passphrase().as_deref())?,
+        false => Gallery::new(p.embedder.dim),
+    };
+    let name = args.positional[0].clone();
+    let ok = for_each_file(&args.positional[1..], |f| {
+        let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
+        if faces.len() > 1 {
+            let message = format!("{} faces: enroll needs a photo of one person", faces.len());
+            return Err(Error::new(ErrorKind::ManyFaces, message));
+        }
+        let face = main_face(faces, f)?;
+        gallery.add(&name, &face.embedding)?;
+        Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
+    });
+    if gallery.count(&name) > 0 {
+        gallery.save(path, passphrase().as_deref())?;
+    }
+    report_fallback(p.fallback(), target);
+    Ok(ok)
+}
+
+/// `identify --gallery FILE IMAGE...`: each face's name (or null) and score, with `--top K` candidates.
+fn identify(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 1)?;
+    let gallery = Gallery::load(gallery_path(args)?, passphrase().as_deref())?;
+    let p = load_pipeline(args, target)?;
+    let opts = detect_options(&p, args);
+    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
+    let key = score_key(args.metric);
+    let ok = for_each_file(&args.positional, |f| {
+        let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
+        let list: Vec<Value> = faces
+            .iter()
+            .map(|face| {
+                let who = gallery.identify(&face.embedding, args.metric, threshold, args.top);
+                let mut o = json!({ "box": face_box(face), "name": who.name, key: who.score().map(|s| rounded(s, 4)) });
+                if args.top > 0 {
+                    let candidates = who.candidates.iter().map(|m| json!({ "name": m.name, key: rounded(m.score, 4) }));
+                    o["candidates"] = json!(candidates.collect::<Vec<_>>());
+                }
+                o
+            })
+            .collect();
+        Ok(json!({ "image": f.display().to_string(), "faces": list }))
+    });
+    report_fallback(p.fallback(), target);
+    Ok(ok)
+}
+
+/// `verify IMAGE_A IMAGE_B`: whether the largest faces of two images are the same person.
+fn verify(args: &Args, target: &Target) -> Result<bool> {
+    if args.positional.len() != 2 {
+        return Err(usage("verify takes two images"));
+    }
+    let p = load_pipeline(args, target)?;
+    let opts = detect_options(&p, args);
+    let embed = |f: &str| -> Result<Face> {
+        let path = Path::new(f);
+        let frame: Rgb = frame::load(path).context(f)?;
+        main_face(block_on(p.faces(&frame, &opts, args.landmarks))?, path)
+    };
+    let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);
+    report_fallback(p.fallback(), target);
+    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
+    let score = args.metric.score(&a.embedding, &b.embedding);
+    let same = args.metric.accepts(score, threshold);
+    println!(
+        "{}",
+        json!({ score_key(args.metric): rounded(score, 4), "same": same, "threshold": rounded(threshold, 4) })
+    );
+    Ok(true)
+}
+
+/// Cosine scores are similarities; Euclidean ones distances.
+fn score_key(metric: Metric) -> &'static str {
+    if metric == Metric::Cosine {
+        "similarity"
+    } else {
+        "distance"
     }
 }
 

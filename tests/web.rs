@@ -58,7 +58,7 @@ async fn reports_its_backend_and_kernels() {
 #[wasm_bindgen_test]
 async fn bad_options_and_inputs_are_js_errors() {
     let e = Recognizer::from_models(vec![1, 2, 3], ONET.to_vec(), MOBILEFACENET.to_vec(), JsValue::UNDEFINED).await;
-    assert!(error_text(e.err().unwrap()).contains("TFL3"));
+    assert!(failed_as(e.err().unwrap(), "ModelInvalid").contains("TFL3"));
     let e = Recognizer::from_models(
         SHORT_RANGE.to_vec(),
         ONET.to_vec(),
@@ -66,14 +66,15 @@ async fn bad_options_and_inputs_are_js_errors() {
         options(&[("backend", "tpu".into())]),
     )
     .await;
-    assert!(error_text(e.err().unwrap()).contains("backend 'tpu'"));
+    assert!(failed_as(e.err().unwrap(), "OptionInvalid").contains("backend 'tpu'"));
     let r = recognizer(None).await;
-    assert!(error_text(r.detect(JsValue::from_f64(3.0)).await.unwrap_err()).contains("unsupported image source"));
+    assert!(failed_as(r.detect(JsValue::from_f64(3.0)).await.unwrap_err(), "InputInvalid")
+        .contains("unsupported image source"));
     let empty_canvas = web_sys::OffscreenCanvas::new(0, 0).unwrap();
-    assert!(error_text(r.detect(empty_canvas.into()).await.unwrap_err()).contains("empty image"));
+    assert!(failed_as(r.detect(empty_canvas.into()).await.unwrap_err(), "InputInvalid").contains("empty image"));
     assert_eq!(array(r.identify(blank(64, 48)).await.unwrap()).len(), 0);
     let e = r.enroll("nobody".into(), blank(64, 48)).await.unwrap_err();
-    assert!(error_text(e).contains("no face found"));
+    assert!(failed_as(e, "NoFace").contains("no face found"));
 }
 
 #[cfg(shared_faces)]
@@ -112,7 +113,7 @@ mod photos {
         assert_eq!(get(&verdict, "same").as_bool(), Some(false));
         // A group photo cannot be enrolled as one person.
         let e = r.enroll("Ada".into(), image_data(BBT4)).await.unwrap_err();
-        assert!(error_text(e).contains("6 faces"));
+        assert!(failed_as(e, "ManyFaces").contains("6 faces"));
     }
 
     #[wasm_bindgen_test]
@@ -127,11 +128,13 @@ mod photos {
         let people = array(g.people().unwrap());
         assert_eq!(people.len(), 1);
         assert_eq!(get(&people[0], "name").as_string().as_deref(), Some("Ada L."));
-        assert!(error_text(g.import(b"not a gallery".to_vec()).await.unwrap_err()).contains("not a localface gallery"));
+        assert!(failed_as(g.import(b"not a gallery".to_vec()).await.unwrap_err(), "GalleryCorrupt")
+            .contains("not a localface gallery"));
         assert_eq!(array(g.people().unwrap()).len(), 1, "a failed import changes nothing");
         g.import(backup).await.unwrap();
         assert_eq!(array(g.people().unwrap()).len(), 2);
-        assert!(error_text(g.rename("nobody".into(), "x".into()).await.unwrap_err()).contains("no one named"));
+        assert!(failed_as(g.rename("nobody".into(), "x".into()).await.unwrap_err(), "UnknownPerson")
+            .contains("no one named"));
     }
 
     #[wasm_bindgen_test]
@@ -160,7 +163,7 @@ mod photos {
         let second = g.remove("Ada".into());
         let (a, b) = futures_join(first, second).await;
         assert!(a.is_ok());
-        assert!(error_text(b.unwrap_err()).contains("still being saved"));
+        assert!(failed_as(b.unwrap_err(), "GalleryBusy").contains("still being saved"));
     }
 
     #[wasm_bindgen_test]
@@ -200,7 +203,7 @@ mod photos {
         }
         Recognizer::from_models(SHORT_RANGE.to_vec(), ONET.to_vec(), MOBILEFACENET.to_vec(), options(&pairs))
             .await
-            .map_err(error_text)
+            .map_err(|e| failed_as(e, "GalleryLocked"))
     }
 
     #[wasm_bindgen_test]
@@ -248,7 +251,8 @@ mod photos {
         let key = format!("test-{}", js_sys::Math::random());
         // (Each recognizer on its own key: a passphrase locks even an empty stored gallery at once.)
         let wrong = recognizer_with(&format!("{key}-other"), Some("another")).await.unwrap();
-        assert!(error_text(wrong.gallery().import(file.clone()).await.unwrap_err()).contains("wrong passphrase"));
+        assert!(failed_as(wrong.gallery().import(file.clone()).await.unwrap_err(), "GalleryLocked")
+            .contains("wrong passphrase"));
         drop(wrong);
         let r = recognizer_with(&key, Some("made natively")).await.unwrap();
         r.gallery().import(file).await.unwrap();
@@ -256,7 +260,7 @@ mod photos {
         assert_eq!(get(&people[0], "name").as_string().as_deref(), Some("amy"));
         let plain = recognizer(None).await;
         let file = include_bytes!("data/native-sealed.lfg").to_vec();
-        assert!(error_text(plain.gallery().import(file).await.unwrap_err())
+        assert!(failed_as(plain.gallery().import(file).await.unwrap_err(), "GalleryLocked")
             .contains("create the recognizer with its passphrase"));
     }
 

@@ -59,7 +59,8 @@ async function load() {
     state.wasmMemoryBytes = () => recognizer.memoryBytes();
   } catch (e) {
     state.error = String(e.message || e);
-    if (/encrypted: give its passphrase|wrong passphrase/.test(state.error)) {
+    // Errors carry a stable name (see pkg/index.d.ts): a locked gallery asks for its passphrase.
+    if (e.name === 'GalleryLocked') {
       state.locked = true;
       $('progress').hidden = true;
       $('lock').textContent = 'Unlock';
@@ -311,7 +312,8 @@ async function captureShots() {
       await recognizer.enroll(name, await createImageBitmap(video));
       taken += 1;
     } catch (e) {
-      last = e.message;
+      // A frame without exactly one face is skipped; anything else is worth showing as it is.
+      last = { NoFace: 'no face in view', ManyFaces: 'more than one face in view' }[e.name] || e.message;
     }
     await new Promise((r) => setTimeout(r, 350));
   }

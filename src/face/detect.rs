@@ -27,6 +27,18 @@ pub enum Range {
     Full,
 }
 
+impl std::str::FromStr for Range {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Range> {
+        match s {
+            "short" => Ok(Range::Short),
+            "full" => Ok(Range::Full),
+            other => Err(crate::error::unknown_choice("detector", other, &["short", "full"])),
+        }
+    }
+}
+
 struct Anchor {
     cx: f32,
     cy: f32,
@@ -110,10 +122,6 @@ impl Detector {
             Range::Full => 0.6,
         };
         DetectOptions { min_score, suppression: 0.3, tiles: true }
-    }
-
-    pub fn input_size(&self) -> usize {
-        self.size
     }
 
     /// Faces in a frame, by descending score.

@@ -54,6 +54,24 @@ pub enum LandmarkSource {
     BlazeFace,
 }
 
+impl std::str::FromStr for LandmarkSource {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<LandmarkSource> {
+        match s {
+            "onet" => Ok(LandmarkSource::Onet),
+            "blazeface" => Ok(LandmarkSource::BlazeFace),
+            other => Err(crate::error::unknown_choice("landmarks", other, &["onet", "blazeface"])),
+        }
+    }
+}
+
+/// The largest face (by box area): the one a photo of a person is about.
+pub fn largest(faces: Vec<Face>) -> Option<Face> {
+    let area = |f: &Face| f.detection.bbox[2] * f.detection.bbox[3];
+    faces.into_iter().max_by(|a, b| area(a).total_cmp(&area(b)))
+}
+
 /// Detections scoring at least this need no confirmation by O-Net; weaker ones need O-Net's face probability
 /// to reach `ONET_CONFIRMS` (MTCNN's own O-Net threshold). Measured on the shared photos (group, emotions,
 /// vlado): false detections scored at most 0.64, with O-Net at most 0.45; true faces scored from 0.5, with

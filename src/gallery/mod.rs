@@ -38,6 +38,18 @@ pub enum Metric {
     Euclidean,
 }
 
+impl std::str::FromStr for Metric {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Metric> {
+        match s {
+            "cosine" => Ok(Metric::Cosine),
+            "euclidean" => Ok(Metric::Euclidean),
+            other => Err(crate::error::unknown_choice("metric", other, &["cosine", "euclidean"])),
+        }
+    }
+}
+
 impl Metric {
     /// The score of two unit vectors under this metric.
     pub fn score(self, a: &[f32], b: &[f32]) -> f32 {
@@ -92,6 +104,22 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub struct Match {
     pub name: String,
     pub score: f32,
+}
+
+/// Who a face is: the best candidates, and the name of the best one when it passes the threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// The enrolled person, or None for a stranger (or an empty gallery).
+    pub name: Option<String>,
+    /// The closest people, best first (at least the best one, when anyone is enrolled).
+    pub candidates: Vec<Match>,
+}
+
+impl Identity {
+    /// The best candidate's score, whether it passed or not.
+    pub fn score(&self) -> Option<f32> {
+        self.candidates.first().map(|m| m.score)
+    }
 }
 
 /// Enrolled people and their embeddings, stored as one matrix for fast search.
@@ -219,9 +247,12 @@ impl Gallery {
             .collect()
     }
 
-    /// The best match if it passes the threshold.
-    pub fn identify(&self, query: &[f32], metric: Metric, threshold: f32) -> Option<Match> {
-        self.search(query, 1, metric).into_iter().next().filter(|m| metric.accepts(m.score, threshold))
+    /// The `top` best candidates (at least one), and the best one's name if it passes the threshold: the
+    /// one decision of who a face is, for the command-line tool and the web API alike.
+    pub fn identify(&self, query: &[f32], metric: Metric, threshold: f32, top: usize) -> Identity {
+        let candidates = self.search(query, top.max(1), metric);
+        let name = candidates.first().filter(|m| metric.accepts(m.score, threshold)).map(|m| m.name.clone());
+        Identity { name, candidates }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -421,8 +452,8 @@ mod tests {
         assert_eq!(m[0].name, "ada");
         assert!((m[0].score - 1.0).abs() < 1e-5);
         assert_eq!(m.len(), 2);
-        let e = g.identify(&unit(2, 8), Metric::Euclidean, 0.1).unwrap();
-        assert_eq!((e.name.as_str(), e.score < 1e-3), ("bob", true));
+        let e = g.identify(&unit(2, 8), Metric::Euclidean, 0.1, 1);
+        assert_eq!((e.name.as_deref(), e.score().unwrap() < 1e-3), (Some("bob"), true));
         assert_eq!(g.count("ada"), 2);
     }
 

@@ -7,6 +7,14 @@ pub fn error_text(e: JsValue) -> String {
     e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("{v:?}"))
 }
 
+/// The text of an error that must be of kind `name` (its JS `name`, stable for apps to branch on).
+pub fn failed_as(e: JsValue, name: &str) -> String {
+    let got = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let text = error_text(e);
+    assert_eq!(got, name, "{text}");
+    text
+}
+
 pub fn get(v: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(v, &key.into()).unwrap()
 }

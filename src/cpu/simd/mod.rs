@@ -1,6 +1,7 @@
 //! Fast CPU kernels over four-lane vectors (`lanes::F4`): the same source becomes WebAssembly `simd128` code
-//! and x86_64 SSE code. Weights are laid out once at load (`Prepared`); every kernel here is tested against
-//! the scalar reference (`tests/kernels.rs`).
+//! and x86_64 SSE code. Weights are laid out once at load (`ConvGemm::new`, `Depthwise::new`, `Dense::new`,
+//! kept per step by `cpu::CpuModel`); every kernel here is tested against the scalar reference
+//! (`tests/kernels.rs`).
 
 pub mod depthwise;
 pub mod elementwise;

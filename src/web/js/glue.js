@@ -4,12 +4,17 @@
 
 let canvas = null;
 
+/** An Error with a stable `name` (listed in index.d.ts; the Rust side's come from `ErrorKind::name`). */
+function namedError(name, message) {
+  return Object.assign(new Error(message), { name });
+}
+
 /** The RGBA pixels of an ImageData, video, canvas, image, ImageBitmap or VideoFrame, as ImageData. */
 export function toImageData(source) {
   if (typeof ImageData !== 'undefined' && source instanceof ImageData) return source;
   let width, height;
   if (typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement) {
-    if (source.readyState < 2) throw new Error('the video has no frame yet (readyState ' + source.readyState + ')');
+    if (source.readyState < 2) throw namedError('InputInvalid', 'the video has no frame yet (readyState ' + source.readyState + ')');
     width = source.videoWidth; height = source.videoHeight;
   } else if (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) {
     width = source.displayWidth; height = source.displayHeight;
@@ -21,11 +26,11 @@ export function toImageData(source) {
                  || typeof OffscreenCanvas !== 'undefined' && source instanceof OffscreenCanvas)) {
     width = source.width; height = source.height;
   } else {
-    throw new Error('unsupported image source: give an ImageData, HTMLVideoElement, HTMLCanvasElement, '
+    throw namedError('InputInvalid', 'unsupported image source: give an ImageData, HTMLVideoElement, HTMLCanvasElement, '
       + 'HTMLImageElement, ImageBitmap or VideoFrame');
   }
-  if (!(width > 0 && height > 0)) throw new Error('empty image (' + width + 'x' + height + ')');
-  if (width > 16384 || height > 16384) throw new Error('image of ' + width + 'x' + height + ' is too large');
+  if (!(width > 0 && height > 0)) throw namedError('InputInvalid', 'empty image (' + width + 'x' + height + ')');
+  if (width > 16384 || height > 16384) throw namedError('InputInvalid', 'image of ' + width + 'x' + height + ' is too large');
   if (!canvas || canvas.width !== width || canvas.height !== height) {
     canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height)
       : Object.assign(document.createElement('canvas'), { width, height });
@@ -37,8 +42,13 @@ export function toImageData(source) {
 
 /** Downloads a file as bytes, reporting { file, loaded, total } as it arrives. */
 export async function fetchBytes(url, file, onProgress) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw namedError('ModelFetchFailed', `cannot load ${url}: ${(e && e.message) || e}`);
+  }
+  if (!response.ok) throw namedError('ModelFetchFailed', `cannot load ${url}: HTTP ${response.status}`);
   const total = Number(response.headers.get('content-length')) || 0;
   const reader = response.body.getReader();
   const chunks = [];
@@ -67,7 +77,7 @@ const CACHE = 'localface-galleries';
 
 function openDb(dbName) {
   return new Promise((resolve, reject) => {
-    if (typeof indexedDB === 'undefined') { reject(new Error('IndexedDB is not available here')); return; }
+    if (typeof indexedDB === 'undefined') { reject(namedError('StorageFailed', 'IndexedDB is not available here')); return; }
     const req = indexedDB.open(dbName, 1);
     req.onupgradeneeded = (event) => {
       // Chromium's sign that it found the database corrupt and started it afresh.
@@ -77,8 +87,8 @@ function openDb(dbName) {
       req.result.createObjectStore(STORE);
     };
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new Error('cannot open IndexedDB: ' + (req.error && req.error.message)));
-    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+    req.onerror = () => reject(namedError('StorageFailed', 'cannot open IndexedDB: ' + (req.error && req.error.message)));
+    req.onblocked = () => reject(namedError('StorageFailed', 'IndexedDB is blocked by another tab'));
   });
 }
 
@@ -94,7 +104,7 @@ async function readRecord(dbName, key) {
       generation.onsuccess = () => resolve(bytes.result
         ? { bytes: new Uint8Array(bytes.result), generation: generation.result || 0 } : null);
       bytes.onerror = generation.onerror = (e) => {
-        reject(new Error('cannot read the gallery: ' + (e.target.error && e.target.error.message)));
+        reject(namedError('StorageFailed', 'cannot read the gallery: ' + (e.target.error && e.target.error.message)));
       };
     });
   } finally {
@@ -120,9 +130,9 @@ async function writeRecord(dbName, key, bytes, floor) {
       tx.oncomplete = () => resolve(generation);
       const fail = () => {
         const e = tx.error;
-        reject(new Error(e && e.name === 'QuotaExceededError'
-          ? 'storage quota exceeded: the gallery was not saved (the stored one is unchanged)'
-          : 'cannot save the gallery: ' + (e && e.message)));
+        reject(e && e.name === 'QuotaExceededError'
+          ? namedError('StorageFull', 'storage quota exceeded: the gallery was not saved (the stored one is unchanged)')
+          : namedError('StorageFailed', 'cannot save the gallery: ' + (e && e.message)));
       };
       tx.onerror = fail;
       tx.onabort = fail;
@@ -238,7 +248,7 @@ export async function decrypt(key, nonce, aad, ciphertext) {
   try {
     return new Uint8Array(await crypto.subtle.decrypt(params, key, ciphertext.slice()));
   } catch {
-    throw new Error('wrong passphrase, or the encrypted gallery was altered');
+    throw namedError('GalleryLocked', 'wrong passphrase, or the encrypted gallery was altered');
   }
 }
 

@@ -27,8 +27,8 @@ export interface Person { name: string; samples: number }
 export interface Progress { file: string; loaded: number; total: number }
 
 export interface RecognizerOptions {
-  /** 'auto' (default), 'cpu' or 'gpu'. */
-  backend?: 'auto' | 'cpu' | 'gpu';
+  /** 'auto' (default), 'cpu' or 'gpu' ('reference': the scalar kernels, slow, for checking the others). */
+  backend?: 'auto' | 'cpu' | 'gpu' | 'reference';
   /** Where the .tflite models are; the package's models/ folder by default. */
   modelBaseUrl?: string;
   onProgress?: (progress: Progress) => void;
@@ -46,6 +46,38 @@ export interface RecognizerOptions {
   /** Encrypts the stored gallery (AES-256-GCM, key from PBKDF2-HMAC-SHA256, 600,000 iterations); a stored
    *  gallery that is encrypted needs it, a plain one is encrypted at once. Exports stay plain. */
   passphrase?: string;
+}
+
+/**
+ * Every error the package throws or rejects with is an `Error` whose `name` is one of these, stable across
+ * versions: branch on `error.name`, never on the message (which says what happened, for people).
+ * - `ModelInvalid`: a model file that is malformed or uses something not supported.
+ * - `ModelFetchFailed`: a model could not be downloaded (the message gives the address).
+ * - `InputInvalid`: an image source or tensor that cannot be used (unsupported, empty, too large).
+ * - `OptionInvalid`: an option with a value not understood (`backend: 'tpu'`).
+ * - `NoFace`: no face where one was needed (enroll, verify).
+ * - `ManyFaces`: more than one face where one was needed (enroll).
+ * - `GalleryLocked`: the stored gallery or an imported file is encrypted and no passphrase, or a wrong one,
+ *   was given.
+ * - `GalleryCorrupt`: a stored gallery or an imported file that is not a readable gallery of this model.
+ * - `GalleryBusy`: a gallery change was made while the previous one was still being saved.
+ * - `UnknownPerson`: rename or remove of a name that is not enrolled.
+ * - `NameTaken`: rename to a name that is already enrolled.
+ * - `StorageFull`: the browser's storage quota is used up; the stored gallery is unchanged.
+ * - `StorageFailed`: IndexedDB could not be opened, read or written.
+ * - `GpuFailed`: `backend: 'gpu'` where there is no usable WebGPU adapter.
+ * - `IoFailed`: no random numbers for encryption (should not happen in a browser).
+ * - `RecognizerCrashed` (worker mode): the WebAssembly instance trapped; a fresh worker was started.
+ * - `RecognizerClosed` (worker mode): the worker was terminated.
+ * - `WorkerFailed` (worker mode): the worker script failed to load or run.
+ */
+export type LocalfaceErrorName =
+  | 'ModelInvalid' | 'ModelFetchFailed' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
+  | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
+  | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
+
+export interface LocalfaceError extends Error {
+  name: LocalfaceErrorName;
 }
 
 export interface InitOptions {

@@ -2,6 +2,11 @@
 // as ImageBitmap or VideoFrame (transferred, not copied). If the WebAssembly instance ever traps, the worker
 // is replaced by a fresh one (the gallery reloads from IndexedDB) and the call fails with a clear error.
 
+/** An Error with a stable `name` (listed in index.d.ts). */
+function named(name, message) {
+  return Object.assign(new Error(message), { name });
+}
+
 function transferable(x) {
   return (typeof ImageBitmap !== 'undefined' && x instanceof ImageBitmap)
     || (typeof VideoFrame !== 'undefined' && x instanceof VideoFrame);
@@ -47,7 +52,7 @@ export class RecognizerWorker {
   async _start() {
     this._worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this._worker.onmessage = ({ data }) => this._answer(data);
-    this._worker.onerror = (e) => this._failAll(new Error('the recognizer worker failed: ' + (e.message || e)));
+    this._worker.onerror = (e) => this._failAll(named('WorkerFailed', 'the recognizer worker failed: ' + (e.message || e)));
     const info = await this._call('create', [this._options, this._initOptions]);
     Object.assign(this, info);
   }
@@ -68,9 +73,9 @@ export class RecognizerWorker {
     }
     if (data.crashed) {
       this._restart();
-      pending.reject(new Error('the recognizer crashed and was restarted: ' + data.error));
+      pending.reject(named('RecognizerCrashed', 'the recognizer crashed and was restarted: ' + data.error));
     } else {
-      pending.reject(new Error(data.error));
+      pending.reject(named(data.name, data.error));
     }
   }
 
@@ -82,12 +87,12 @@ export class RecognizerWorker {
   _restart() {
     this.restarts += 1;
     this._worker.terminate();
-    this._failAll(new Error('the recognizer was restarted'));
+    this._failAll(named('RecognizerCrashed', 'the recognizer was restarted'));
     this._ready = this._start();
   }
 
   async _call(method, args) {
-    if (!this._worker) throw new Error('the recognizer worker is closed');
+    if (!this._worker) throw named('RecognizerClosed', 'the recognizer worker is closed');
     const id = this._next++;
     const transfer = args.filter(transferable);
     return new Promise((resolve, reject) => {
@@ -105,7 +110,7 @@ export class RecognizerWorker {
   /** Stops the worker; later calls fail. */
   terminate() {
     if (this._worker) this._worker.terminate();
-    this._failAll(new Error('the recognizer worker was terminated'));
+    this._failAll(named('RecognizerClosed', 'the recognizer worker was terminated'));
     this._worker = null;
   }
 }

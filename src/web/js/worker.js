@@ -19,7 +19,7 @@ async function call(method, args) {
       gallery.free();
     }
   }
-  if (!recognizer) throw new Error('the recognizer is not created yet');
+  if (!recognizer) throw Object.assign(new Error('the recognizer is not created yet'), { name: 'RecognizerClosed' });
   if (method.startsWith('gallery.')) {
     const gallery = recognizer.gallery;
     try {
@@ -29,7 +29,7 @@ async function call(method, args) {
     }
   }
   if (!['detect', 'identify', 'enroll', 'verify', 'memoryBytes'].includes(method)) {
-    throw new Error('unknown method ' + method);
+    throw Object.assign(new Error('unknown method ' + method), { name: 'InputInvalid' });
   }
   return await recognizer[method](...args);
 }
@@ -41,7 +41,9 @@ self.onmessage = async ({ data: { id, method, args } }) => {
     self.postMessage({ id, result, backend: recognizer.backend, fallbackReason: recognizer.fallbackReason });
   } catch (e) {
     // A WebAssembly trap leaves the instance unusable: the client then starts a fresh worker.
-    self.postMessage({ id, error: String((e && e.message) || e), crashed: e instanceof WebAssembly.RuntimeError });
+    // The error's name travels with its message: callers branch on it (see index.d.ts).
+    const crashed = e instanceof WebAssembly.RuntimeError;
+    self.postMessage({ id, error: String((e && e.message) || e), name: (e && e.name) || 'Error', crashed });
   } finally {
     for (const a of args) if (a && typeof a.close === 'function') a.close();
   }

@@ -1,0 +1,191 @@
+//! `Recognizer`: the models loaded once, then detect, identify, enroll and verify on any image source.
+
+use super::options::Settings;
+use super::store::{change_gallery, Gallery, Shared, Store};
+use super::{error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs};
+use crate::backend::Target;
+use crate::error::ErrorKind;
+use crate::face::detect::{DetectOptions, Range};
+use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
+use crate::gallery::Metric;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct Recognizer {
+    pipeline: Pipeline,
+    options: DetectOptions,
+    landmarks: LandmarkSource,
+    metric: Metric,
+    threshold: f32,
+    /// Why `auto` found no GPU to use.
+    no_gpu: Option<String>,
+    store: Shared,
+}
+
+#[wasm_bindgen]
+impl Recognizer {
+    /// Loads the models (reporting progress through `options.onProgress({file, loaded, total})`) and the stored
+    /// gallery.
+    pub async fn create(options: JsValue) -> Result<Recognizer, JsValue> {
+        let on_progress = if options.is_object() {
+            js_sys::Reflect::get(&options, &"onProgress".into()).unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        };
+        let settings = Settings::parse(options)?;
+        let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
+        let mut bytes = Vec::new();
+        for file in [detector_file, ONET, MOBILEFACENET] {
+            let data = fetch_bytes(&format!("{}{file}", settings.model_base_url), file, &on_progress).await?;
+            bytes.push(js_sys::Uint8Array::new(&data).to_vec());
+        }
+        Recognizer::build(settings, &bytes[0], &bytes[1], &bytes[2]).await
+    }
+
+    /// Like `create`, with the model files given as bytes (for apps that bundle or cache them themselves):
+    /// the BlazeFace detector (short or full range, as `options.detector` says), O-Net, MobileFaceNet.
+    #[wasm_bindgen(js_name = fromModels)]
+    pub async fn from_models(
+        detector: Vec<u8>,
+        onet: Vec<u8>,
+        embedder: Vec<u8>,
+        options: JsValue,
+    ) -> Result<Recognizer, JsValue> {
+        Recognizer::build(Settings::parse(options)?, &detector, &onet, &embedder).await
+    }
+
+    async fn build(s: Settings, detector: &[u8], onet: &[u8], embedder: &[u8]) -> Result<Recognizer, JsValue> {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("localface: {info}").into())))
+        });
+        let (target, no_gpu) = Target::resolve(s.backend).await.map_err(js_error)?;
+        let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
+        let store = Store::open(s.gallery, s.passphrase, pipeline.embedder.dim).await?;
+        let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
+        Ok(Recognizer {
+            pipeline,
+            options,
+            landmarks: s.landmarks,
+            metric: s.metric,
+            threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
+            no_gpu,
+            store: Rc::new(RefCell::new(store)),
+        })
+    }
+
+    /// Where the networks run now: "gpu" (WebGPU) or "cpu" (WebAssembly SIMD). It turns from "gpu" to "cpu"
+    /// for good when the GPU fails (see `fallbackReason`).
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.pipeline.kernels().name().to_string()
+    }
+
+    /// Why the recognizer runs on the CPU although it asked for the GPU (no WebGPU, no adapter, a lost
+    /// device...); undefined otherwise.
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.pipeline.fallback().or_else(|| self.no_gpu.clone())
+    }
+
+    /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd".
+    #[wasm_bindgen(getter)]
+    pub fn kernels(&self) -> String {
+        crate::cpu::simd::ARCH.to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The WebAssembly memory in bytes (for watching that it does not grow).
+    #[wasm_bindgen(js_name = memoryBytes)]
+    pub fn memory_bytes(&self) -> f64 {
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
+    }
+
+    async fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
+        let frame = frame_of(source)?;
+        self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)
+    }
+
+    /// Faces with box, score and landmarks, by descending score.
+    pub async fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let frame = frame_of(&source)?;
+        let (detections, landmarks) =
+            self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
+        let faces: Vec<FaceJs> = detections
+            .into_iter()
+            .zip(landmarks)
+            .map(|(detection, landmarks)| face_js(&Face { detection, landmarks, embedding: vec![] }))
+            .collect();
+        to_js(&faces)
+    }
+
+    /// Faces with the name of the enrolled person each is (or null) and the similarity.
+    pub async fn identify(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let faces = self.faces(&source).await?;
+        let store = self.store.borrow();
+        let out: Vec<FaceJs> = faces
+            .iter()
+            .map(|f| {
+                let who = store.gallery.identify(&f.embedding, self.metric, self.threshold, 1);
+                FaceJs { similarity: who.score(), name: Some(who.name), ..face_js(f) }
+            })
+            .collect();
+        to_js(&out)
+    }
+
+    /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery.
+    pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
+        let faces = self.faces(&source).await?;
+        let face = match faces.len() {
+            1 => &faces[0],
+            0 => return Err(error(ErrorKind::NoFace, "no face found: enroll needs a picture of one face")),
+            n => {
+                return Err(error(ErrorKind::ManyFaces, format!("{n} faces found: enroll needs a picture of one face")))
+            }
+        };
+        let embedding = face.embedding.clone();
+        change_gallery(&self.store, |g| g.add(&name, &embedding)).await?;
+        let samples = self.store.borrow().gallery.count(&name);
+        #[derive(Serialize)]
+        struct Enrolled {
+            name: String,
+            samples: usize,
+            #[serde(rename = "box")]
+            bbox: BoxJs,
+        }
+        to_js(&Enrolled { bbox: face_js(face).bbox, name, samples })
+    }
+
+    /// Whether the main (largest) faces of two images are the same person.
+    pub async fn verify(&self, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        let (fa, fb) = (self.main_face(&a).await?, self.main_face(&b).await?);
+        let similarity = self.metric.score(&fa.embedding, &fb.embedding);
+        #[derive(Serialize)]
+        struct Verdict {
+            similarity: f32,
+            same: bool,
+            threshold: f32,
+        }
+        to_js(&Verdict { similarity, same: self.metric.accepts(similarity, self.threshold), threshold: self.threshold })
+    }
+
+    /// The largest face of an image.
+    async fn main_face(&self, source: &JsValue) -> Result<Face, JsValue> {
+        let faces = self.faces(source).await?;
+        face::largest(faces).ok_or_else(|| error(ErrorKind::NoFace, "no face found in one of the images"))
+    }
+
+    /// The enrolled people, stored in IndexedDB.
+    #[wasm_bindgen(getter)]
+    pub fn gallery(&self) -> Gallery {
+        Gallery { store: self.store.clone() }
+    }
+}
