@@ -18,6 +18,8 @@ pub enum ErrorKind {
     NoFace,
     /// Several faces where exactly one was needed (enrolment).
     ManyFaces,
+    /// A face too small, blurred, turned away or badly lit to enrol (`face::quality`).
+    PoorShot,
     /// A gallery file that is not one, is damaged, or holds embeddings of another model.
     GalleryCorrupt,
     /// An encrypted gallery without its passphrase, or with a wrong one.
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::Option => "OptionInvalid",
             ErrorKind::NoFace => "NoFace",
             ErrorKind::ManyFaces => "ManyFaces",
+            ErrorKind::PoorShot => "PoorShot",
             ErrorKind::GalleryCorrupt => "GalleryCorrupt",
             ErrorKind::GalleryLocked => "GalleryLocked",
             ErrorKind::GalleryBusy => "GalleryBusy",
@@ -107,7 +110,7 @@ impl Error {
 
     /// The same error, judged as another kind (a model's own declared input that does not fit is the
     /// model's fault, not the caller's).
-    pub(crate) fn as_kind(mut self, kind: ErrorKind) -> Error {
+    pub(crate) fn into_kind(mut self, kind: ErrorKind) -> Error {
         self.kind = kind;
         self
     }

@@ -18,7 +18,8 @@ commands:
   detect IMAGE...                        faces: box, score, landmarks
   embed IMAGE...                         faces: box, score, 192-d embedding
   embed --aligned CROP...                embeddings of 112x112 crops that are already aligned
-  enroll --gallery FILE NAME IMAGE...    add NAME's face (one per image) to the gallery (created if absent)
+  enroll --gallery FILE NAME IMAGE...    add NAME's face (one per image) to the gallery (created if absent);
+                                         a shot too small, blurred, turned away or badly lit is refused
   identify --gallery FILE IMAGE...       name (or null) and similarity of each face
   verify IMAGE_A IMAGE_B                 whether the main faces of two images are the same person
 
@@ -31,6 +32,7 @@ options:
   --metric cosine|euclidean    how embeddings compare (default: cosine)
   --threshold T                similarity (cosine) or distance (euclidean) that decides a match
   --top K                      identify: also list the K best candidates per face
+  --any-shot                   enroll: take every shot, however poor its quality
 
 environment:
   LOCALFACE_PASSPHRASE         encrypt the gallery file with this passphrase (AES-256-GCM, PBKDF2); needed to read it
@@ -48,6 +50,7 @@ struct Args {
     top: usize,
     gallery: Option<PathBuf>,
     aligned: bool,
+    any_shot: bool,
     positional: Vec<String>,
 }
 
@@ -74,6 +77,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         top: 0,
         gallery: None,
         aligned: false,
+        any_shot: false,
         positional: vec![],
     };
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -99,6 +103,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             }
             "--no-tiles" => args.tiles = false,
             "--aligned" => args.aligned = true,
+            "--any-shot" => args.any_shot = true,
             "-h" | "--help" => return Err(usage("")),
             s if s.starts_with("--") => return Err(usage(format!("unknown option {s}"))),
             _ => args.positional.push(a),
@@ -255,6 +260,9 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
             return Err(Error::new(ErrorKind::ManyFaces, message));
         }
         let face = main_face(faces, f)?;
+        if !args.any_shot {
+            face.quality.check()?;
+        }
         gallery.add(&name, &face.embedding)?;
         Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
     });

@@ -4,15 +4,19 @@ pub mod align;
 pub mod detect;
 pub mod embed;
 pub mod landmarks;
+pub mod live;
+pub mod quality;
+pub mod track;
 
 use crate::backend::{Kernels, Network, Target};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::frame::Rgb;
 use crate::model::Graph;
 use align::{face_map, warp, Edge, CROP, TEMPLATE, TEMPLATE_MOUTH_CENTRE};
 use detect::{DetectOptions, Detection, Detector, Range};
 use embed::Embedder;
 use landmarks::{blazeface_four, Landmarker};
+use quality::Quality;
 
 /// The file names of the default models.
 pub const SHORT_RANGE: &str = "face_detection_short_range.tflite";
@@ -45,6 +49,8 @@ pub struct Face {
     pub landmarks: Landmarks,
     /// L2-normalised.
     pub embedding: Vec<f32>,
+    /// How usable the face is (size, sharpness, pose, light), measured on its aligned crop.
+    pub quality: Quality,
 }
 
 /// Which landmarks align the faces.
@@ -95,12 +101,13 @@ impl Pipeline {
         embedder: &[u8],
         target: &Target,
     ) -> Result<Pipeline> {
-        let detector = Detector::new(Network::load(Graph::from_tflite(detector)?, target).await, range)?;
+        let graph = |bytes: &[u8], which: &str| Graph::from_tflite(bytes).context(format!("the {which} model"));
+        let detector = Detector::new(Network::load(graph(detector, "detector")?, target).await, range)?;
         let landmarker = match onet {
-            Some(bytes) => Some(Landmarker::new(Network::load(Graph::from_tflite(bytes)?, target).await)?),
+            Some(bytes) => Some(Landmarker::new(Network::load(graph(bytes, "landmark")?, target).await)?),
             None => None,
         };
-        let embedder = Embedder::new(Network::load(Graph::from_tflite(embedder)?, target).await)?;
+        let embedder = Embedder::new(Network::load(graph(embedder, "embedder")?, target).await)?;
         Ok(Pipeline { detector, landmarker, embedder })
     }
 
@@ -112,8 +119,11 @@ impl Pipeline {
         Ok(detections
             .into_iter()
             .zip(landmarks)
-            .zip(embeddings)
-            .map(|((detection, landmarks), embedding)| Face { detection, landmarks, embedding })
+            .zip(crops.iter().zip(embeddings))
+            .map(|((detection, landmarks), (crop, embedding))| {
+                let quality = Quality::measure(&landmarks, crop);
+                Face { detection, landmarks, embedding, quality }
+            })
             .collect())
     }
 

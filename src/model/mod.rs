@@ -32,7 +32,7 @@ pub struct Tensor {
 impl Tensor {
     /// A tensor, checking that the data fills the shape.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> crate::Result<Tensor> {
-        let count = shape::element_count(&shape).map_err(|e| e.as_kind(crate::ErrorKind::Input))?;
+        let count = shape::element_count(&shape).map_err(|e| e.into_kind(crate::ErrorKind::Input))?;
         if count != data.len() {
             return Err(crate::Error::input(format!("{} values for a tensor of shape {shape:?}", data.len())));
         }
@@ -199,7 +199,7 @@ impl Graph {
     /// would only come back as NaN outputs, far from the cause). Shapes are checked by `shape::infer`.
     pub fn check_inputs(&self, inputs: &[Tensor]) -> crate::Result<()> {
         for (k, t) in inputs.iter().enumerate() {
-            if t.data.len() != shape::element_count(&t.shape).map_err(|e| e.as_kind(crate::ErrorKind::Input))? {
+            if t.data.len() != shape::element_count(&t.shape).map_err(|e| e.into_kind(crate::ErrorKind::Input))? {
                 return Err(crate::Error::input(format!(
                     "{} values for an input of shape {:?}",
                     t.data.len(),

@@ -132,7 +132,7 @@ pub fn cost_per_image(graph: &Graph) -> Result<Cost> {
             shape
         })
         .collect();
-    let shapes = infer(graph, &one_image).map_err(|e| e.as_kind(ErrorKind::Model))?;
+    let shapes = infer(graph, &one_image).map_err(|e| e.into_kind(ErrorKind::Model))?;
     Ok(cost(graph, &shapes))
 }
 

@@ -85,7 +85,7 @@ pub fn read(bytes: &[u8]) -> Result<Graph> {
             let options = op.table(4)?;
             let node = reader
                 .node(code, &op_inputs, op_outputs[0], options)
-                .map_err(|e| e.as_kind(ErrorKind::Model).context(format!("operator {k} ({})", op_name(code))))?;
+                .map_err(|e| e.into_kind(ErrorKind::Model).context(format!("operator {k} ({})", op_name(code))))?;
             nodes.push(node);
         }
     }

@@ -14,7 +14,9 @@ pub use recognizer::Recognizer;
 pub use store::Gallery;
 
 use crate::error::{Error, ErrorKind};
-use crate::face::Face;
+use crate::face::detect::Detection;
+use crate::face::quality::Quality;
+use crate::face::{Face, Landmarks};
 use crate::frame::Rgb;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -77,16 +79,53 @@ struct FaceJs {
     name: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     similarity: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<QualityJs>,
 }
 
-fn face_js(f: &Face) -> FaceJs {
-    let [x, y, width, height] = f.detection.bbox;
+fn face_js(detection: &Detection, landmarks: &Landmarks) -> FaceJs {
+    let [x, y, width, height] = detection.bbox;
     FaceJs {
         bbox: BoxJs { x, y, width, height },
-        score: f.detection.score,
-        landmarks: f.landmarks.points().into_iter().map(|[x, y]| Point { x, y }).collect(),
+        score: detection.score,
+        landmarks: landmarks.points().into_iter().map(|[x, y]| Point { x, y }).collect(),
         name: None,
         similarity: None,
+        quality: None,
+    }
+}
+
+/// A face that was also embedded: with its quality.
+fn embedded_face_js(f: &Face) -> FaceJs {
+    FaceJs { quality: Some(QualityJs::of(&f.quality)), ..face_js(&f.detection, &f.landmarks) }
+}
+
+/// A face's quality measures, its score (0-1) and what keeps it from being enrolled.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QualityJs {
+    score: f32,
+    eye_distance: f32,
+    sharpness: f32,
+    yaw: f32,
+    pitch: f32,
+    brightness: f32,
+    contrast: f32,
+    problems: Vec<&'static str>,
+}
+
+impl QualityJs {
+    fn of(q: &Quality) -> QualityJs {
+        QualityJs {
+            score: q.score(),
+            eye_distance: q.eye_distance,
+            sharpness: q.sharpness,
+            yaw: q.yaw,
+            pitch: q.pitch,
+            brightness: q.brightness,
+            contrast: q.contrast,
+            problems: q.problems().into_iter().map(|p| p.name()).collect(),
+        }
     }
 }
 

@@ -2,10 +2,12 @@
 
 use super::options::Settings;
 use super::store::{change_gallery, Gallery, Shared, Store};
-use super::{error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs};
+use super::{embedded_face_js, error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
 use crate::backend::Target;
 use crate::error::ErrorKind;
 use crate::face::detect::{DetectOptions, Range};
+use crate::face::live::{name_faces, TrackedFace};
+use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::gallery::Metric;
 use serde::Serialize;
@@ -23,6 +25,9 @@ pub struct Recognizer {
     /// Why `auto` found no GPU to use.
     no_gpu: Option<String>,
     store: Shared,
+    /// The live tracks (`track`), with the gallery generation their names were decided against; taken out
+    /// while a frame is being tracked.
+    tracker: RefCell<Option<(Tracker, u64)>>,
 }
 
 #[wasm_bindgen]
@@ -74,6 +79,7 @@ impl Recognizer {
             threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
             no_gpu,
             store: Rc::new(RefCell::new(store)),
+            tracker: RefCell::new(Some((Tracker::new(TrackerConfig::default()), 0))),
         })
     }
 
@@ -122,7 +128,7 @@ impl Recognizer {
         let faces: Vec<FaceJs> = detections
             .into_iter()
             .zip(landmarks)
-            .map(|(detection, landmarks)| face_js(&Face { detection, landmarks, embedding: vec![] }))
+            .map(|(detection, landmarks)| face_js(&detection, &landmarks))
             .collect();
         to_js(&faces)
     }
@@ -135,13 +141,45 @@ impl Recognizer {
             .iter()
             .map(|f| {
                 let who = store.gallery.identify(&f.embedding, self.metric, self.threshold, 1);
-                FaceJs { similarity: who.score(), name: Some(who.name), ..face_js(f) }
+                FaceJs { similarity: who.score(), name: Some(who.name), ..embedded_face_js(f) }
             })
             .collect();
         to_js(&out)
     }
 
-    /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery.
+    /// One frame of a video: the faces in view, each with the id of its track (kept while the face stays in
+    /// view), its name decided from all the track's embeddings (`settled` once it has held), its similarity
+    /// and this frame's quality. Detects the whole frame only on a schedule or when a face is lost, and
+    /// embeds a face only when its name needs it: much cheaper per frame than `identify`.
+    pub async fn track(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        let frame = frame_of(&source)?;
+        let busy = || error(ErrorKind::Input, "track() is still running: await it before the next frame");
+        let (mut tracker, generation) = self.tracker.borrow_mut().take().ok_or_else(busy)?;
+        let result = self.pipeline.track(&mut tracker, &frame, &self.options, self.landmarks).await;
+        let store = self.store.borrow();
+        if store.generation != generation {
+            // People were enrolled, renamed or removed: every track decides its name again.
+            tracker.forget_names();
+        }
+        let faces = result.map(|(shots, _)| {
+            let judge = Judge { gallery: &store.gallery, metric: self.metric, threshold: self.threshold };
+            name_faces(&mut tracker, shots, &judge)
+        });
+        *self.tracker.borrow_mut() = Some((tracker, store.generation));
+        let tracked: Vec<TrackedJs> = faces.map_err(js_error)?.iter().map(tracked_js).collect();
+        to_js(&tracked)
+    }
+
+    /// Forgets the tracks (a new video, or the camera was switched).
+    #[wasm_bindgen(js_name = resetTracks)]
+    pub fn reset_tracks(&self) {
+        if let Some((tracker, _)) = self.tracker.borrow_mut().as_mut() {
+            *tracker = Tracker::new(tracker.config);
+        }
+    }
+
+    /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery. A poor shot
+    /// (too small, blurred, turned away, badly lit) is refused with `PoorShot`, saying why.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
         let faces = self.faces(&source).await?;
         let face = match faces.len() {
@@ -151,6 +189,7 @@ impl Recognizer {
                 return Err(error(ErrorKind::ManyFaces, format!("{n} faces found: enroll needs a picture of one face")))
             }
         };
+        face.quality.check().map_err(js_error)?;
         let embedding = face.embedding.clone();
         change_gallery(&self.store, |g| g.add(&name, &embedding)).await?;
         let samples = self.store.borrow().gallery.count(&name);
@@ -161,7 +200,7 @@ impl Recognizer {
             #[serde(rename = "box")]
             bbox: BoxJs,
         }
-        to_js(&Enrolled { bbox: face_js(face).bbox, name, samples })
+        to_js(&Enrolled { bbox: face_js(&face.detection, &face.landmarks).bbox, name, samples })
     }
 
     /// Whether the main (largest) faces of two images are the same person.
@@ -188,4 +227,24 @@ impl Recognizer {
     pub fn gallery(&self) -> Gallery {
         Gallery { store: self.store.clone() }
     }
+}
+
+/// A tracked face as JS sees it: a face with its track id and whether its name is settled.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrackedJs {
+    track_id: u32,
+    settled: bool,
+    #[serde(flatten)]
+    face: FaceJs,
+}
+
+fn tracked_js(t: &TrackedFace) -> TrackedJs {
+    let face = FaceJs {
+        name: Some(t.name.clone()),
+        similarity: t.similarity,
+        quality: Some(QualityJs::of(&t.quality)),
+        ..face_js(&t.detection, &t.landmarks)
+    };
+    TrackedJs { track_id: t.track_id, settled: t.settled, face }
 }

@@ -60,6 +60,8 @@ pub(super) struct Store {
     passphrase: Option<String>,
     /// A change is being saved: further changes wait for it (they would overwrite it).
     saving: bool,
+    /// Counts the changes, so that live tracks know to decide their names again.
+    pub(super) generation: u64,
     /// Why the stored gallery was read from its copy in Cache Storage on loading, if it was.
     restored: Option<String>,
 }
@@ -73,7 +75,7 @@ impl Store {
             Some(key) => load_store(key, passphrase.as_deref(), dim).await?,
             None => (gallery::Gallery::new(dim), None, None),
         };
-        Ok(Store { gallery, key, seal, passphrase, saving: false, restored })
+        Ok(Store { gallery, key, seal, passphrase, saving: false, restored, generation: 0 })
     }
 }
 
@@ -100,7 +102,9 @@ pub(super) async fn change_gallery(
         store.borrow_mut().saving = false;
         saved?;
     }
-    store.borrow_mut().gallery = next;
+    let mut s = store.borrow_mut();
+    s.gallery = next;
+    s.generation += 1;
     Ok(())
 }
 

@@ -19,6 +19,32 @@ export interface IdentifiedFace extends Face {
   name: string | null;
   /** Cosine similarity (or Euclidean distance) to the closest enrolled person; null with an empty gallery. */
   similarity: number | null;
+  quality?: Quality;
+}
+
+/** How usable a face is: its measures, a score from 0 to 1, and what keeps it from being enrolled. */
+export interface Quality {
+  score: number;
+  /** Pixels between the eyes. */
+  eyeDistance: number;
+  /** Variance of the Laplacian on the aligned 112x112 crop: low when blurred. */
+  sharpness: number;
+  /** Head turn and tilt, degrees (0: facing the camera). */
+  yaw: number;
+  pitch: number;
+  /** Mean and standard deviation of the face's grey levels, 0-255. */
+  brightness: number;
+  contrast: number;
+  problems: ('tooSmall' | 'tooBlurred' | 'turnedAway' | 'tooDark' | 'tooBright' | 'flatLight')[];
+}
+
+/** A face in a video frame, followed from frame to frame (`track`). */
+export interface TrackedFace extends IdentifiedFace {
+  /** Stays the same while the face stays in view. */
+  trackId: number;
+  /** The name has held over several embeddings and can be trusted. */
+  settled: boolean;
+  quality: Quality;
 }
 
 export interface Verdict { similarity: number; same: boolean; threshold: number }
@@ -57,6 +83,7 @@ export interface RecognizerOptions {
  * - `OptionInvalid`: an option with a value not understood (`backend: 'tpu'`).
  * - `NoFace`: no face where one was needed (enroll, verify).
  * - `ManyFaces`: more than one face where one was needed (enroll).
+ * - `PoorShot`: a face too small, blurred, turned away or badly lit to enroll (the message says which).
  * - `GalleryLocked`: the stored gallery or an imported file is encrypted and no passphrase, or a wrong one,
  *   was given.
  * - `GalleryCorrupt`: a stored gallery or an imported file that is not a readable gallery of this model.
@@ -73,7 +100,7 @@ export interface RecognizerOptions {
  */
 export type LocalfaceErrorName =
   | 'ModelInvalid' | 'ModelFetchFailed' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
-  | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
+  | 'PoorShot' | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
   | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
 
 export interface LocalfaceError extends Error {
@@ -123,6 +150,12 @@ export class Recognizer {
   readonly gallery: Gallery;
   detect(source: FrameSource): Promise<Face[]>;
   identify(source: FrameSource): Promise<IdentifiedFace[]>;
+  /** One frame of a video: faces with track ids and names that hold from frame to frame. Detects the whole
+   *  frame on a schedule or when a face is lost, and embeds only when a name needs it. */
+  track(source: FrameSource): Promise<TrackedFace[]>;
+  /** Forgets the tracks (a new video, another camera). */
+  resetTracks(): void;
+  /** Refuses a poor shot with `PoorShot` (too small, blurred, turned away, badly lit), saying why. */
   enroll(name: string, source: FrameSource): Promise<Enrolled>;
   verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
   memoryBytes(): number;
@@ -152,6 +185,8 @@ export class RecognizerWorker {
   };
   detect(source: FrameSource): Promise<Face[]>;
   identify(source: FrameSource): Promise<IdentifiedFace[]>;
+  track(source: FrameSource): Promise<TrackedFace[]>;
+  resetTracks(): Promise<void>;
   enroll(name: string, source: FrameSource): Promise<Enrolled>;
   verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
   memoryBytes(): Promise<number>;

@@ -103,6 +103,8 @@ export class RecognizerWorker {
 
   async detect(source) { return this._call('detect', [await sendable(source)]); }
   async identify(source) { return this._call('identify', [await sendable(source)]); }
+  async track(source) { return this._call('track', [await sendable(source)]); }
+  async resetTracks() { return this._call('resetTracks', []); }
   async enroll(name, source) { return this._call('enroll', [name, await sendable(source)]); }
   async verify(a, b) { return this._call('verify', [await sendable(a), await sendable(b)]); }
   async memoryBytes() { return this._call('memoryBytes', []); }

@@ -28,7 +28,7 @@ async function call(method, args) {
       gallery.free();
     }
   }
-  if (!['detect', 'identify', 'enroll', 'verify', 'memoryBytes'].includes(method)) {
+  if (!['detect', 'identify', 'track', 'resetTracks', 'enroll', 'verify', 'memoryBytes'].includes(method)) {
     throw Object.assign(new Error('unknown method ' + method), { name: 'InputInvalid' });
   }
   return await recognizer[method](...args);
