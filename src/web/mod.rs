@@ -41,8 +41,6 @@ extern "C" {
     fn random_bytes(n: u32) -> Vec<u8>;
 }
 
-/// The IndexedDB database the galleries live in.
-
 /// A crate error as a JS `Error`: its message (with its context), and its kind's name as `name`.
 fn js_error(e: Error) -> JsValue {
     let js = js_sys::Error::new(&e.message());
