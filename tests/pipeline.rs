@@ -275,18 +275,23 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn bad_images_are_clear_errors() {
-    if !have_faces() {
-        return;
-    }
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty file", vec![], "not an image"),
         ("text", b"hello, this is not a picture".to_vec(), "not an image"),
         ("0x0 PNG", png_header(0, 0), "image"),
         ("PNG declaring 20000x20000", png_header(20000, 20000), "too large"),
         ("PNG declaring 16000x16000", png_header(16000, 16000), "too large"),
-        // Cut inside the headers (a JPEG cut inside its pixel data decodes, the rest grey, as browsers do).
-        ("truncated JPEG", std::fs::read(faces_dir().join("group/bbt1.jpg")).unwrap()[..300].to_vec(), "decode"),
     ];
+    if have_faces() {
+        // Cut inside the headers (a JPEG cut inside its pixel data decodes, the rest grey, as browsers do).
+        cases.push((
+            "truncated JPEG",
+            std::fs::read(faces_dir().join("group/bbt1.jpg")).unwrap()[..300].to_vec(),
+            "decode",
+        ));
+    } else {
+        eprintln!("bad_images_are_clear_errors: the truncated JPEG case skipped (it cuts a shared photo)");
+    }
     for (what, bytes, expected) in cases {
         let e = frame::decode(&bytes).map(|f| (f.width, f.height)).unwrap_err().to_string();
         assert!(e.contains(expected), "{what}: {e}");
@@ -341,18 +346,16 @@ fn exif_orientation_and_webp_named_jpg_are_read_by_content() {
 
 #[test]
 fn a_garbage_gallery_file_is_an_error() {
-    if !have_faces() {
-        return;
-    }
+    // No case needs a photo: a gallery file holds any embedding, here a made-up one of MobileFaceNet's width.
     let dir = std::env::temp_dir().join(format!("localface-gallery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("people.lfg");
     std::fs::write(&path, b"definitely not a gallery").unwrap();
     assert!(Gallery::load(&path, None).unwrap_err().to_string().contains("not a localface gallery"));
     // A real gallery, saved, truncated: refused; saved again: fine.
-    let e = &identities()[0].2;
+    let e: Vec<f32> = (0..192).map(|i| (i as f32).sin()).collect();
     let mut g = Gallery::new(e.len());
-    g.add("amy", e).unwrap();
+    g.add("amy", &e).unwrap();
     g.save(&path, None).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();

@@ -2,6 +2,29 @@
 //!
 //! A graph comes from a `.tflite` file (`tflite`), is rewritten once at load (`rewrite`), and is then only read.
 //! Tensors are NHWC and f32. The batch (first) dimension of the inputs is free: shapes are inferred per run.
+//!
+//! # Adding an op
+//!
+//! 1. The graph: a variant of [`Op`] (its inputs in its doc), its name in `Op::name`, its input count in
+//!    `check_arity` (run by `Graph::validate`); a fusion that keeps the values goes in `rewrite`.
+//! 2. The reader: its code in `tflite/opcode.rs`, an arm of `tflite::Reader::node` calling the family's
+//!    function (`tflite/conv.rs`, `pool.rs`, `elementwise.rs`, `shape_ops.rs`, or a new family file), with
+//!    every option and integer input checked there (a bad one is an error, never a panic). An ONNX reader
+//!    would go beside it as `onnx/` (`mod.rs` with `read(bytes) -> Result<Graph>`, one file per op family)
+//!    and `Graph::from_onnx`, building the same `Op`s: nothing after the reader knows the file format.
+//! 3. Shape and cost in `shape.rs`: the output shape in `node_output` (refusing inputs that do not fit),
+//!    and the steps per output element in `cost` where it is more than one, so that `check_cost` bounds it.
+//! 4. The scalar reference kernel in `src/cpu/reference.rs`, plain and following TFLite's reference
+//!    kernel, and its call in `cpu::reference_step`.
+//! 5. The CPU SIMD kernel in `src/cpu/simd` (where the op is hot), called from `src/cpu/mod.rs`.
+//! 6. The GPU kernel: the op's `Kernel` and its dispatch in `src/gpu/model.rs`, and its WGSL shader in
+//!    `src/gpu/shaders/` (or an existing shader's mode).
+//! 7. The tests: `tests/kernels.rs`, the SIMD kernel against the reference within 1e-5 x max(1, largest
+//!    |value|), on odd shapes and every activation; `tests/common/gpu_cases.rs` (run by `tests/gpu.rs`
+//!    and `tests/web_gpu.rs`), the GPU against the reference within 2e-5 x max(1, largest |value|);
+//!    `tests/hostile.rs`, a hand-built model of the op that loads and runs (a seed in `write_fuzz_seeds`)
+//!    and its bad options refused by name; and, for an op of a model this project ships, fidelity against
+//!    ai-edge-litert (`scripts/make-references.py`, then `tests/fidelity.rs`).
 
 mod flatbuf;
 pub mod rewrite;
