@@ -1,5 +1,7 @@
 //! The GPU backend on `wgpu`: WGSL compute kernels for every op of the models, natively on Vulkan (lavapipe
-//! in CI) and in the browser on WebGPU. `Gpu` is the device; `GpuModel` a graph compiled for it.
+//! in CI) and in the browser on WebGPU. `Gpu` is the device; `GpuModel` a graph compiled for it (`compile`),
+//! planned once per input shape (`plan`, `dispatch*`, `bind`) and run (`run`); `kernels` and `params` say
+//! what each kernel computes and is told.
 
 mod bind;
 mod compile;
