@@ -1,9 +1,21 @@
 //! The GPU backend on `wgpu`: WGSL compute kernels for every op of the models, natively on Vulkan (lavapipe
-//! in CI) and in the browser on WebGPU. `Gpu` is the device; `GpuModel` a graph compiled for it.
+//! in CI) and in the browser on WebGPU. `Gpu` is the device; `GpuModel` a graph compiled for it (`compile`),
+//! planned once per input shape (`plan`, `dispatch*`, `bind`) and run (`run`); `kernels` and `params` say
+//! what each kernel computes and is told.
 
-mod model;
+mod bind;
+mod compile;
+mod dispatch;
+mod dispatch_elementwise;
+mod dispatch_spatial;
+mod kernels;
+#[cfg(test)]
+mod layout_tests;
+mod params;
+mod plan;
+mod run;
 
-pub use model::GpuModel;
+pub use compile::GpuModel;
 
 use crate::error::{Error, Result};
 use std::future::Future;

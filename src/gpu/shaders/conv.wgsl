@@ -1,8 +1,30 @@
 // Direct convolution, NHWC, filter OHWI: one invocation per output value. For the few convolutions that
 // are not 1x1 (the models' first layers, O-Net).
-// params: 0 total, 1 groups_x, 2 h, 3 w, 4 ci, 5 oh, 6 ow, 7 co, 8 kh, 9 kw, 10 stride_h, 11 stride_w,
-//         12 dilation_h, 13 dilation_w, 14 pad_top, 15 pad_left, 16 activation
 
+struct ConvParams {
+    total: u32,
+    groups_x: u32,
+    h: u32,
+    w: u32,
+    ci: u32,
+    oh: u32,
+    ow: u32,
+    co: u32,
+    kh: u32,
+    kw: u32,
+    stride_h: u32,
+    stride_w: u32,
+    dilation_h: u32,
+    dilation_w: u32,
+    pad_top: u32,
+    pad_left: u32,
+    activation: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -11,21 +33,21 @@
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_index(wid, lid, param(1u));
-    if (i >= param(0u)) { return; }
-    let h = param(2u); let w = param(3u); let ci = param(4u);
-    let oh = param(5u); let ow = param(6u); let co = param(7u);
-    let kh = param(8u); let kw = param(9u);
+    let i = flat_index(wid, lid, params.groups_x);
+    if (i >= params.total) { return; }
+    let h = params.h; let w = params.w; let ci = params.ci;
+    let oh = params.oh; let ow = params.ow; let co = params.co;
+    let kh = params.kh; let kw = params.kw;
     let o = i % co;
     let ox = (i / co) % ow;
     let oy = (i / (co * ow)) % oh;
     let b = i / (co * ow * oh);
     var acc = 0.0;
     for (var ky = 0u; ky < kh; ky++) {
-        let iy = i32(oy * param(10u) + ky * param(12u)) - i32(param(14u));
+        let iy = i32(oy * params.stride_h + ky * params.dilation_h) - i32(params.pad_top);
         if (iy < 0 || iy >= i32(h)) { continue; }
         for (var kx = 0u; kx < kw; kx++) {
-            let ix = i32(ox * param(11u) + kx * param(13u)) - i32(param(15u));
+            let ix = i32(ox * params.stride_w + kx * params.dilation_w) - i32(params.pad_left);
             if (ix < 0 || ix >= i32(w)) { continue; }
             let xb = ((b * h + u32(iy)) * w + u32(ix)) * ci;
             let fb = ((o * kh + ky) * kw + kx) * ci;
@@ -34,5 +56,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             }
         }
     }
-    y[i] = activate(acc + bias[o], param(16u), slope[o]);
+    y[i] = activate(acc + bias[o], params.activation, slope[o]);
 }

@@ -1,8 +1,15 @@
 // C[M x N] = act(A[M x K] . W[N x K]^T + bias): 1x1 convolutions (A = pixels x channels) and fully
 // connected layers. Each workgroup computes a 64 x 64 tile of C, each of its 16 x 16 invocations a 4 x 4
 // block, through 64 x 16 tiles of A and W in workgroup memory (8 KiB).
-// params: 0 M, 1 K, 2 N, 3 activation
 
+struct MatmulParams {
+    m: u32,
+    k: u32,
+    n: u32,
+    activation: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -16,9 +23,9 @@ var<workgroup> w_tile: array<f32, 1024>; // [64 cols][16 k]
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let m = param(0u);
-    let k = param(1u);
-    let n = param(2u);
+    let m = params.m;
+    let k = params.k;
+    let n = params.n;
     let row0 = wid.y * TILE;
     let col0 = wid.x * TILE;
     let t = lid.y * 16u + lid.x;
@@ -58,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         for (var j = 0u; j < 4u; j++) {
             let col = col0 + lid.x * 4u + j;
             if (r < m && col < n) {
-                c[r * n + col] = activate(acc[i * 4u + j] + bias[col], param(3u), slope[col]);
+                c[r * n + col] = activate(acc[i * 4u + j] + bias[col], params.activation, slope[col]);
             }
         }
     }

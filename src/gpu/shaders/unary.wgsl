@@ -1,21 +1,32 @@
-// Elementwise functions of one tensor.
-// params: 0 total, 1 groups_x, 2 op (0 copy, 1 abs, 2 neg, 3 exp, 4 leaky relu), 3 activation, 4 alpha bits
+// Elementwise functions of one tensor, then an activation.
 
+struct UnaryParams {
+    total: u32,
+    groups_x: u32,
+    op: u32, // UNARY_*
+    activation: u32,
+    alpha: f32, // the slope of UNARY_LEAKY_RELU
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: UnaryParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_index(wid, lid, param(1u));
-    if (i >= param(0u)) { return; }
+    let i = flat_index(wid, lid, params.groups_x);
+    if (i >= params.total) { return; }
     let v = x[i];
     var r = v;
-    switch param(2u) {
-        case 1u: { r = abs(v); }
-        case 2u: { r = -v; }
-        case 3u: { r = exp(v); }
-        case 4u: { r = select(v * bitcast<f32>(param(4u)), v, v > 0.0); }
-        default: { r = v; }
+    switch params.op {
+        case UNARY_ABS: { r = abs(v); }
+        case UNARY_NEG: { r = -v; }
+        case UNARY_EXP: { r = exp(v); }
+        case UNARY_LEAKY_RELU: { r = select(v * params.alpha, v, v > 0.0); }
+        default: { r = v; } // UNARY_IDENTITY
     }
-    y[i] = activate(r, param(3u), 0.0);
+    y[i] = activate(r, params.activation, 0.0);
 }

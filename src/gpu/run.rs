@@ -1,0 +1,113 @@
+//! A run of a compiled graph: the inputs written, every dispatch recorded in one compute pass, one
+//! submission and one readback of the outputs, under error scopes so that any device error fails the run.
+
+use super::compile::GpuModel;
+use super::plan::Plan;
+use super::{Fault, Oneshot};
+use crate::error::{Error, Result};
+use crate::model::{Graph, Tensor};
+use std::sync::Arc;
+
+impl GpuModel {
+    /// Runs the graph: one submission, one readback; overlapping runs wait their turn. Fails (for the
+    /// caller to fall back to the CPU) when the device is lost, out of memory, or reports any other error.
+    /// `graph` is the one this model was compiled from (the network keeps it; the model keeps no copy).
+    pub async fn run(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let _turn = self.gpu.turn().await;
+        self.run_once(graph, inputs).await
+    }
+
+    async fn run_once(&self, graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.gpu.check()?;
+        let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
+        let device = &self.gpu.device;
+        let scopes = [
+            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            device.push_error_scope(wgpu::ErrorFilter::Validation),
+            device.push_error_scope(wgpu::ErrorFilter::Internal),
+        ];
+        let planned = self.plan(graph, &input_shapes);
+        let done = planned.as_ref().ok().map(|plan| self.submit(plan, inputs));
+        #[cfg(not(target_arch = "wasm32"))]
+        if done.is_some() {
+            device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| Error::gpu(format!("waiting for the GPU: {e}")))?;
+        }
+        let mapped = match done {
+            Some(done) => Some(done.recv().await),
+            None => None,
+        };
+        // Scopes pop in reverse order; any error fails the run.
+        let mut errors = Vec::new();
+        for scope in scopes.into_iter().rev() {
+            if let Some(e) = scope.pop().await {
+                errors.push(e.to_string());
+            }
+        }
+        if self.gpu.take(Fault::OutOfMemory) {
+            errors.push("out of memory (injected by a test)".into());
+        }
+        let plan = planned?;
+        if let Err(e) = self.gpu.check() {
+            if matches!(mapped, Some(Ok(()))) {
+                plan.staging.unmap();
+            }
+            return Err(e);
+        }
+        match mapped {
+            Some(Ok(())) if errors.is_empty() => {}
+            Some(Ok(())) => {
+                plan.staging.unmap();
+                return Err(Error::gpu(errors.join("; ")));
+            }
+            Some(Err(e)) => return Err(Error::gpu(format!("reading the results back: {e}; {}", errors.join("; ")))),
+            None => return Err(Error::gpu("nothing was submitted")),
+        }
+        let outputs = read_outputs(graph, &plan)?;
+        plan.staging.unmap();
+        Ok(outputs)
+    }
+
+    /// Records and submits one run; the returned oneshot fires when the results are readable.
+    fn submit(&self, plan: &Plan, inputs: &[Tensor]) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
+        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
+        for (buffer, t) in plan.inputs.iter().zip(inputs) {
+            queue.write_buffer(buffer, 0, bytemuck::cast_slice(&t.data));
+        }
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
+        {
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("run"), timestamp_writes: None });
+            for d in &plan.dispatches {
+                pass.set_pipeline(&self.pipelines[&d.kernel]);
+                pass.set_bind_group(0, &d.bind_group, &[]);
+                pass.dispatch_workgroups(d.groups[0], d.groups[1], 1);
+            }
+        }
+        for (buffer, at, bytes) in &plan.outputs {
+            encoder.copy_buffer_to_buffer(buffer, 0, &plan.staging, *at, *bytes);
+        }
+        queue.submit([encoder.finish()]);
+        let done = Oneshot::new();
+        let sender = done.clone();
+        plan.staging.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
+        done
+    }
+}
+
+/// The graph's outputs, from the mapped staging buffer.
+fn read_outputs(graph: &Graph, plan: &Plan) -> Result<Vec<Tensor>> {
+    let view = plan.staging.slice(..).get_mapped_range().map_err(|e| Error::gpu(e.to_string()))?;
+    let floats: &[f32] = bytemuck::cast_slice(&view);
+    let outputs = graph
+        .outputs
+        .iter()
+        .zip(&plan.outputs)
+        .map(|(&o, (_, at, bytes))| {
+            let (start, len) = ((*at / 4) as usize, (*bytes / 4) as usize);
+            Tensor { shape: plan.shapes[o].clone(), data: floats[start..start + len].to_vec() }
+        })
+        .collect();
+    Ok(outputs)
+}
