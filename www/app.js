@@ -315,6 +315,8 @@ async function captureShots() {
     } catch (e) {
       // A frame without exactly one face is skipped; anything else is worth showing as it is.
       last = { NoFace: 'no face in view', ManyFaces: 'more than one face in view' }[e.name] || e.message;
+      // A poor shot says how to make a better one: show it at once, while the person can still act on it.
+      if (e.name === 'PoorShot') say(e.message.replace(/^a poor shot: /, 'Hold on: '), 'warn');
     }
     await new Promise((r) => setTimeout(r, 350));
   }

@@ -16,6 +16,17 @@ use crate::model::Conv;
 /// Filters with more taps than this (a 7x7 has 49) go through `pixel_generic`.
 const MAX_TAPS: usize = 64;
 
+/// Where one output row reads: its image, its tap-0 input row, the filter rows inside the input, each
+/// column's filter columns inside the input, the input offsets of a filter step, the left padding.
+struct RowTaps<'a> {
+    b: usize,
+    iy0: isize,
+    ky: (usize, usize),
+    cols: &'a [(usize, usize)],
+    steps: (usize, usize),
+    pad_left: usize,
+}
+
 /// Depthwise weights with bias and slope padded to whole blocks of four.
 #[derive(Debug, Clone)]
 pub struct Depthwise {
@@ -159,63 +170,76 @@ impl Depthwise {
                         run_end = ox + 4;
                         continue;
                     }
-                    let out_px = &mut out_row[ox * c..][..c];
-                    // Sixteen channels at a time in four registers, then eight, then four.
-                    let mut ch = 0;
-                    while ch + 16 <= c {
-                        let mut acc = [F4::splat(0.0); 4];
-                        for &(xi, wi) in taps {
-                            let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..16], &self.filter[wi + ch..][..16]);
-                            for (j, a) in acc.iter_mut().enumerate() {
-                                *a = a.mul_add(F4::load(&xs_[4 * j..]), F4::load(&ws[4 * j..]));
-                            }
-                        }
-                        for (j, a) in acc.iter().enumerate() {
-                            let at = ch + 4 * j;
-                            let v = *a + F4::load(&self.bias[at..]);
-                            activate4(v, conv.activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
-                        }
-                        ch += 16;
-                    }
-                    if ch + 8 <= c {
-                        let mut acc = [F4::splat(0.0); 2];
-                        for &(xi, wi) in taps {
-                            let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..8], &self.filter[wi + ch..][..8]);
-                            acc[0] = acc[0].mul_add(F4::load(&xs_[..4]), F4::load(&ws[..4]));
-                            acc[1] = acc[1].mul_add(F4::load(&xs_[4..]), F4::load(&ws[4..]));
-                        }
-                        for (j, a) in acc.iter().enumerate() {
-                            let at = ch + 4 * j;
-                            let v = *a + F4::load(&self.bias[at..]);
-                            activate4(v, conv.activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
-                        }
-                        ch += 8;
-                    }
-                    while ch + 4 <= c {
-                        let mut acc = F4::splat(0.0);
-                        for &(xi, wi) in taps {
-                            acc = acc
-                                .mul_add(F4::load(&x[base.wrapping_add(xi) + ch..]), F4::load(&self.filter[wi + ch..]));
-                        }
-                        let v = acc + F4::load(&self.bias[ch..]);
-                        activate4(v, conv.activation, F4::load(&self.slope[ch..])).store(&mut out_px[ch..]);
-                        ch += 4;
+                    self.pixel_alone(x, base, taps, &mut out_row[ox * c..][..c]);
+                }
+                let row = RowTaps { b, iy0, ky: (ky0, ky1), cols: &cols, steps: (step_y, step_x), pad_left };
+                self.leftover_channels(x, [h, w, c], &row, out_row);
+            }
+        }
+    }
+
+    /// One output pixel on its own, sixteen channels at a time in four registers, then eight, then four
+    /// (the last channels past a multiple of four are left to `leftover_channels`).
+    #[inline]
+    fn pixel_alone(&self, x: &[f32], base: usize, taps: &[(usize, usize)], out_px: &mut [f32]) {
+        let (c, activation) = (out_px.len(), self.conv.activation);
+        let mut ch = 0;
+        while ch + 16 <= c {
+            let mut acc = [F4::splat(0.0); 4];
+            for &(xi, wi) in taps {
+                let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..16], &self.filter[wi + ch..][..16]);
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a = a.mul_add(F4::load(&xs_[4 * j..]), F4::load(&ws[4 * j..]));
+                }
+            }
+            for (j, a) in acc.iter().enumerate() {
+                let at = ch + 4 * j;
+                let v = *a + F4::load(&self.bias[at..]);
+                activate4(v, activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
+            }
+            ch += 16;
+        }
+        if ch + 8 <= c {
+            let mut acc = [F4::splat(0.0); 2];
+            for &(xi, wi) in taps {
+                let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..8], &self.filter[wi + ch..][..8]);
+                acc[0] = acc[0].mul_add(F4::load(&xs_[..4]), F4::load(&ws[..4]));
+                acc[1] = acc[1].mul_add(F4::load(&xs_[4..]), F4::load(&ws[4..]));
+            }
+            for (j, a) in acc.iter().enumerate() {
+                let at = ch + 4 * j;
+                let v = *a + F4::load(&self.bias[at..]);
+                activate4(v, activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
+            }
+            ch += 8;
+        }
+        while ch + 4 <= c {
+            let mut acc = F4::splat(0.0);
+            for &(xi, wi) in taps {
+                acc = acc.mul_add(F4::load(&x[base.wrapping_add(xi) + ch..]), F4::load(&self.filter[wi + ch..]));
+            }
+            let v = acc + F4::load(&self.bias[ch..]);
+            activate4(v, activation, F4::load(&self.slope[ch..])).store(&mut out_px[ch..]);
+            ch += 4;
+        }
+    }
+
+    /// The channels past the last multiple of four of one output row, one value at a time.
+    fn leftover_channels(&self, x: &[f32], [h, w, c]: [usize; 3], row: &RowTaps, out_row: &mut [f32]) {
+        let c4 = c.div_ceil(4) * 4;
+        let ((ky0, ky1), (step_y, step_x)) = (row.ky, row.steps);
+        for ch in c / 4 * 4..c {
+            for (ox, &(kx0, kx1)) in row.cols.iter().enumerate() {
+                let ix0 = (ox * self.conv.stride[1]) as isize - row.pad_left as isize;
+                let base = ((row.b * h) as isize + row.iy0) * (w * c) as isize + ix0 * c as isize + ch as isize;
+                let mut acc = 0.0;
+                for ky in ky0..ky1 {
+                    for kx in kx0..kx1 {
+                        let xi = (base + (ky * step_y + kx * step_x) as isize) as usize;
+                        acc += x[xi] * self.filter[(ky * self.kw + kx) * c4 + ch];
                     }
                 }
-                for ch in c / 4 * 4..c {
-                    for ox in 0..ow {
-                        let (kx0, kx1) = cols[ox];
-                        let base = pixel_base(ox) + ch as isize;
-                        let mut acc = 0.0;
-                        for ky in ky0..ky1 {
-                            for kx in kx0..kx1 {
-                                let xi = (base + (ky * step_y + kx * step_x) as isize) as usize;
-                                acc += x[xi] * self.filter[(ky * self.kw + kx) * c4 + ch];
-                            }
-                        }
-                        out_row[ox * c + ch] = activate(acc + self.bias[ch], conv.activation, &self.slope, ch);
-                    }
-                }
+                out_row[ox * c + ch] = activate(acc + self.bias[ch], self.conv.activation, &self.slope, ch);
             }
         }
     }

@@ -141,7 +141,7 @@ export class Recognizer {
   static create(options?: RecognizerOptions): Promise<Recognizer>;
   free(): void;
   /** Where the networks run now; turns from 'gpu' to 'cpu' for good if the GPU fails. */
-  readonly backend: 'cpu' | 'gpu';
+  readonly backend: 'cpu' | 'gpu' | 'reference';
   /** Why it runs on the CPU although the GPU was asked for (no WebGPU, no adapter, device lost). */
   readonly fallbackReason: string | undefined;
   /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
