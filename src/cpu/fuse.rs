@@ -20,18 +20,18 @@ pub struct ResidualAdd {
 pub struct Step {
     pub node: usize,
     pub add: Option<ResidualAdd>,
+    /// What the step reads: the node's inputs, then the skip of a fused add (listed once, not per run).
+    pub inputs: Vec<TensorId>,
+    /// What it writes: the node's output, or the fused add's.
+    pub output: TensorId,
 }
 
 impl Step {
-    /// What the step reads: the node's inputs, then the skip of a fused add.
-    pub fn inputs(&self, graph: &Graph) -> Vec<TensorId> {
-        let mut inputs = graph.nodes[self.node].inputs.clone();
-        inputs.extend(self.add.map(|a| a.skip));
-        inputs
-    }
-
-    pub fn output(&self, graph: &Graph) -> TensorId {
-        self.add.map_or(graph.nodes[self.node].output, |a| a.output)
+    fn new(graph: &Graph, node: usize, add: Option<ResidualAdd>) -> Step {
+        let mut inputs = graph.nodes[node].inputs.clone();
+        inputs.extend(add.map(|a| a.skip));
+        let output = add.map_or(graph.nodes[node].output, |a| a.output);
+        Step { node, add, inputs, output }
     }
 
     /// The name in profiles: the op's, or "CONV_2D+ADD" for a fused join.
@@ -47,12 +47,15 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub steps: Vec<Step>,
+    /// How many steps read each tensor (graph outputs count as a reader): a run frees a tensor after its
+    /// last reader.
+    pub readers: Vec<usize>,
 }
 
 impl Plan {
     /// Every node as it is: what the scalar reference runs.
     pub fn unfused(graph: &Graph) -> Plan {
-        Plan { steps: (0..graph.nodes.len()).map(|node| Step { node, add: None }).collect() }
+        Plan::of(graph, (0..graph.nodes.len()).map(|node| Step::new(graph, node, None)).collect())
     }
 
     /// Each ADD (ReLU family or no activation) of a convolution's output (no activation, read by nothing
@@ -68,7 +71,7 @@ impl Plan {
         for (k, node) in graph.nodes.iter().enumerate() {
             if let Some((conv, pad, add)) = residual_join(graph, &uses, node) {
                 // The convolution runs where the ADD was: its skip may be computed after the convolution.
-                joins[k] = Some(Step { node: conv, add: Some(add) });
+                joins[k] = Some(Step::new(graph, conv, Some(add)));
                 gone[conv] = true;
                 if let Some(p) = pad {
                     gone[p] = true;
@@ -76,23 +79,22 @@ impl Plan {
             }
         }
         let steps = (0..graph.nodes.len())
-            .filter_map(|k| joins[k].take().or((!gone[k]).then_some(Step { node: k, add: None })))
+            .filter_map(|k| joins[k].take().or_else(|| (!gone[k]).then(|| Step::new(graph, k, None))))
             .collect();
-        Plan { steps }
+        Plan::of(graph, steps)
     }
 
-    /// How many steps read each tensor (graph outputs count as a reader).
-    pub fn reader_counts(&self, graph: &Graph) -> Vec<usize> {
-        let mut counts = vec![0; graph.tensors.len()];
-        for step in &self.steps {
-            for i in step.inputs(graph) {
-                counts[i] += 1;
+    fn of(graph: &Graph, steps: Vec<Step>) -> Plan {
+        let mut readers = vec![0; graph.tensors.len()];
+        for step in &steps {
+            for &i in &step.inputs {
+                readers[i] += 1;
             }
         }
         for &o in &graph.outputs {
-            counts[o] += 1;
+            readers[o] += 1;
         }
-        counts
+        Plan { steps, readers }
     }
 
     /// How many residual joins were fused.
@@ -178,8 +180,8 @@ mod tests {
         let plan = Plan::residual_adds_fused(&g);
         assert_eq!(plan.steps.len(), 1);
         let add = ResidualAdd { skip: 0, output: 5, activation: Activation::Relu };
-        assert_eq!(plan.steps[0], Step { node: 0, add: Some(add) });
-        assert_eq!((plan.steps[0].inputs(&g), plan.steps[0].output(&g)), (vec![0, 1, 2, 0], 5));
+        assert_eq!((plan.steps[0].node, plan.steps[0].add), (0, Some(add)));
+        assert_eq!((plan.steps[0].inputs.as_slice(), plan.steps[0].output), (&[0, 1, 2, 0][..], 5));
         assert_eq!(plan.fused_joins(), 1);
     }
 

@@ -131,7 +131,7 @@ impl CpuModel {
         shapes: &[Vec<usize>],
     ) -> Vec<f32> {
         let node = &graph.nodes[step.node];
-        let out_len: usize = shapes[step.output(graph)].iter().product();
+        let out_len: usize = shapes[step.output].iter().product();
         let with = |kernel: &dyn Fn(&mut [f32])| {
             let mut out = self.pool.take(out_len);
             kernel(&mut out);
@@ -220,9 +220,9 @@ fn execute(
     // Tensors computed so far; graph inputs are read where they are (not copied), constants from the graph.
     let mut values: Vec<Option<Vec<f32>>> = vec![None; graph.tensors.len()];
     let given = |id: usize| graph.inputs.iter().position(|&i| i == id).map(|p| inputs[p].data.as_slice());
-    let mut readers_left = plan.reader_counts(graph);
+    let mut readers_left = plan.readers.clone();
     for (k, step) in plan.steps.iter().enumerate() {
-        let step_inputs = step.inputs(graph);
+        let step_inputs = &step.inputs;
         let out = {
             let get = |i: usize| -> &[f32] {
                 let id = step_inputs[i];
@@ -233,8 +233,8 @@ fn execute(
             };
             kernel((k, step), &get, &shapes)
         };
-        values[step.output(graph)] = Some(out);
-        for i in step_inputs {
+        values[step.output] = Some(out);
+        for &i in step_inputs {
             readers_left[i] -= 1;
             if readers_left[i] == 0 {
                 if let Some(buffer) = values[i].take() {
@@ -264,7 +264,7 @@ fn reference_step<'a>(graph: &Graph, step: &Step, get: &dyn Fn(usize) -> &'a [f3
     use reference as k;
     let node = &graph.nodes[step.node];
     let shape = |i: usize| shapes[node.inputs[i]].as_slice();
-    let out_shape = shapes[step.output(graph)].as_slice();
+    let out_shape = shapes[step.output].as_slice();
     if let (Op::Conv2d(c), Some(add)) = (&node.op, step.add) {
         let conv = Conv { activation: add.activation, ..*c };
         return k::conv2d_add(get(0), dims4(shape(0)), get(1), dims4(shape(1)), get(2), get(3), &conv);

@@ -22,20 +22,21 @@ pub fn pan_and_zoom(src: &Rgb, frames: usize) -> Vec<Rgb> {
         .collect()
 }
 
-/// `faces` placed side by side, 150 px each, on a grey 960x480 frame, the row drifting right and back,
-/// 3 px a frame.
-pub fn row_drifting(faces: &[Rgb], frames: usize) -> Vec<Rgb> {
+/// Five `faces`, 200 px each, on a grey 640x480 frame (three above, two below, as people crowd in front
+/// of a webcam), all drifting right and back, 3 px a frame.
+pub fn five_drifting(faces: &[Rgb; 5], frames: usize) -> Vec<Rgb> {
+    const SPOTS: [(usize, usize); 5] = [(5, 15), (215, 15), (425, 15), (110, 255), (320, 255)];
+    let faces: Vec<Rgb> =
+        faces.iter().map(|f| warp(f, Affine::scale(f.width, f.height, 200), 200, 200, Edge::Clamp)).collect();
     (0..frames)
         .map(|k| {
-            let mut canvas = Rgb::new(960, 480, vec![120; 960 * 480 * 3]).unwrap();
-            for (i, face) in faces.iter().enumerate() {
-                let face = warp(face, Affine::scale(face.width, face.height, 150), 150, 150, Edge::Clamp);
-                let p = k % 40;
-                let drift = 3 * if p < 20 { p } else { 40 - p };
-                let (x0, y0) = (20 + i * 180 + drift, 160);
-                for y in 0..150 {
-                    let dst = ((y0 + y) * 960 + x0) * 3;
-                    canvas.data[dst..dst + 450].copy_from_slice(&face.data[y * 450..(y + 1) * 450]);
+            let mut canvas = Rgb::new(640, 480, vec![120; 640 * 480 * 3]).unwrap();
+            let p = k % 10;
+            let drift = 3 * if p < 5 { p } else { 10 - p };
+            for (face, (x, y0)) in faces.iter().zip(SPOTS) {
+                for y in 0..200 {
+                    let dst = ((y0 + y) * 640 + x + drift) * 3;
+                    canvas.data[dst..dst + 600].copy_from_slice(&face.data[y * 600..(y + 1) * 600]);
                 }
             }
             canvas
