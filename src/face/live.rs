@@ -117,11 +117,10 @@ impl Pipeline {
         source: LandmarkSource,
     ) -> Result<Vec<(u32, Option<(Detection, Landmarks)>)>> {
         let onet = self.landmarker.as_ref().expect("followed only with O-Net");
-        let last: Vec<Detection> = tracker.tracks().iter().map(|t| with_eyes(&t.detection, &t.landmarks)).collect();
+        let last: Vec<Detection> = tracker.to_follow().map(|t| with_eyes(&t.detection, &t.landmarks)).collect();
         let found = onet.landmarks(frame, &last).await?;
         Ok(tracker
-            .tracks()
-            .iter()
+            .to_follow()
             .zip(last.iter().zip(found))
             .map(|(t, (was, (five, face)))| {
                 let seen = (face >= ONET_CONFIRMS).then(|| {

@@ -199,18 +199,47 @@ impl Tracker {
 
     /// A frame where the tracks were followed instead of detected: each track's new box and landmarks, or
     /// None where the face was not found again (then the next frame is detected).
+    /// Only the tracks seen in the frame before are followed (`to_follow`); the others wait for the next
+    /// detection to find them again.
     pub fn followed(&mut self, found: Vec<(u32, Option<(Detection, Landmarks)>)>) {
+        let mut followed = vec![false; self.tracks.len()];
         for (id, seen) in found {
-            let Some(track) = self.tracks.iter_mut().find(|t| t.id == id) else { continue };
+            let Some(k) = self.tracks.iter().position(|t| t.id == id) else { continue };
+            followed[k] = true;
             match seen {
-                Some((detection, landmarks)) => track.seen(detection, landmarks),
+                Some((detection, landmarks)) => self.tracks[k].seen(detection, landmarks),
                 None => {
-                    track.misses += 1;
+                    self.tracks[k].misses += 1;
                     self.lost_one = true;
                 }
             }
         }
+        for (track, followed) in self.tracks.iter_mut().zip(followed) {
+            if !followed {
+                track.misses += 1;
+            }
+        }
+        self.merge_duplicates();
         self.end_frame();
+    }
+
+    /// The tracks to follow this frame: those seen in the frame before.
+    pub fn to_follow(&self) -> impl Iterator<Item = &Track> {
+        self.tracks.iter().filter(|t| t.misses == 0)
+    }
+
+    /// Two followed tracks that have come onto one face (their boxes overlap by more than half): the
+    /// younger one is not seen this frame, so it ends unless a detection finds it apart again.
+    fn merge_duplicates(&mut self) {
+        for i in 0..self.tracks.len() {
+            for j in 0..self.tracks.len() {
+                let (a, b) = (&self.tracks[i], &self.tracks[j]);
+                let both_seen = a.misses == 0 && b.misses == 0;
+                if i != j && both_seen && a.id < b.id && iou(a.detection.bbox, b.detection.bbox) > 0.5 {
+                    self.tracks[j].misses = 1;
+                }
+            }
+        }
     }
 
     fn end_frame(&mut self) {
@@ -412,6 +441,22 @@ mod tests {
         t.followed(vec![(1, None)]);
         assert!(t.needs_detection(), "a face was lost");
         assert!(!t.tracks()[0].seen_this_frame());
+    }
+
+    #[test]
+    fn a_lost_track_is_not_followed_and_two_tracks_on_one_face_become_one() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        t.detected(vec![face(100.0, 50.0), face(300.0, 50.0)]);
+        // Track 2's face is gone at a detection: it is not followed on the next frames.
+        t.detected(vec![face(102.0, 50.0)]);
+        assert_eq!(t.to_follow().map(|t| t.id).collect::<Vec<_>>(), vec![1]);
+        t.followed(vec![(1, Some(face(104.0, 50.0)))]);
+        assert_eq!(ids(&t), vec![(1, 104.0)]);
+        // A new face is found beside track 1, then following brings both onto one face: the newer ends.
+        t.detected(vec![face(106.0, 50.0), face(170.0, 50.0)]);
+        let new = ids(&t).iter().map(|&(id, _)| id).max().unwrap();
+        t.followed(vec![(1, Some(face(108.0, 50.0))), (new, Some(face(110.0, 50.0)))]);
+        assert_eq!(ids(&t), vec![(1, 108.0)]);
     }
 
     #[test]
