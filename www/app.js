@@ -182,8 +182,7 @@ async function loop() {
     if (!state.running || video.readyState < 2) continue;
     let faces;
     try {
-      // Tracking: faces keep their ids and names between frames; the worker detects and embeds only when needed.
-      faces = await recognizer.track(await createImageBitmap(video));
+      faces = await recognizer.identify(await createImageBitmap(video));
     } catch (e) {
       say('Recognition failed: ' + e.message, 'error');
       continue;
