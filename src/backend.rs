@@ -4,7 +4,7 @@
 
 use crate::cpu::CpuModel;
 use crate::error::{unknown_choice, Error, ErrorKind, Result};
-use crate::gpu::{Gpu, GpuModel};
+use crate::gpu::{Fusion, Gpu, GpuModel, GpuProfile};
 use crate::model::{Graph, Tensor};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -90,7 +90,7 @@ enum Engine {
     Cpu(CpuModel),
     /// The GPU model. The CPU model it falls back to is packed only when the GPU fails, so that a network
     /// on the GPU keeps no second copy of its weights on the host until it needs one.
-    Gpu { model: GpuModel, cpu: OnceLock<CpuModel> },
+    Gpu { model: Box<GpuModel>, cpu: OnceLock<CpuModel> },
 }
 
 /// A graph loaded for a target. The graph is the one host copy of the weights that the engines share.
@@ -113,11 +113,18 @@ impl Network {
 
     /// Loads a graph for a target. A graph the GPU backend cannot run stays on the CPU (see `fallback`).
     pub async fn load(graph: Graph, target: &Target) -> Network {
+        Network::load_with(graph, target, Fusion::default()).await
+    }
+
+    /// `load`, with the GPU's fusions chosen (`localface profile --fusion`, tests).
+    pub async fn load_with(graph: Graph, target: &Target, fusion: Fusion) -> Network {
         let Target::Gpu(device) = target else { return Network::new(graph, target) };
-        match GpuModel::new(device.clone(), &graph).await {
-            Ok(model) => {
-                Network { graph, engine: Engine::Gpu { model, cpu: OnceLock::new() }, fallback: Mutex::new(None) }
-            }
+        match GpuModel::new(device.clone(), &graph, fusion).await {
+            Ok(model) => Network {
+                graph,
+                engine: Engine::Gpu { model: Box::new(model), cpu: OnceLock::new() },
+                fallback: Mutex::new(None),
+            },
             Err(e) => {
                 let network = Network::new(graph, &Target::Cpu);
                 *network.fallback.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message());
@@ -191,8 +198,8 @@ impl Network {
         }
     }
 
-    /// Runs on the SIMD kernels and adds each op's time (milliseconds, by op name) to `profile`.
-    pub fn profile(&self, inputs: &[Tensor], profile: &mut Vec<(&'static str, f64)>) -> Result<Vec<Tensor>> {
+    /// Runs on the SIMD kernels and appends each step's op name and time (milliseconds) to `profile`.
+    pub fn profile_cpu(&self, inputs: &[Tensor], profile: &mut Vec<(&'static str, f64)>) -> Result<Vec<Tensor>> {
         self.graph.check_inputs(inputs)?;
         let packed;
         let cpu = match self.cpu_model() {
@@ -204,6 +211,27 @@ impl Network {
         };
         cpu.profile(&self.graph, inputs, profile)
     }
+
+    /// One inference, timed where it runs: per dispatch on the GPU, per step on the CPU.
+    pub async fn profile(&self, inputs: &[Tensor]) -> Result<Profile> {
+        self.graph.check_inputs(inputs)?;
+        match (&self.engine, self.kernels()) {
+            (Engine::Gpu { model, .. }, Kernels::Gpu) => Ok(Profile::Gpu(model.profile(&self.graph, inputs).await?)),
+            _ => {
+                let mut steps = Vec::new();
+                self.profile_cpu(inputs, &mut steps)?;
+                Ok(Profile::Cpu(steps))
+            }
+        }
+    }
+}
+
+/// One timed inference (`Network::profile`).
+#[derive(Debug, Clone)]
+pub enum Profile {
+    /// Each step of the CPU plan: its op and milliseconds.
+    Cpu(Vec<(&'static str, f64)>),
+    Gpu(GpuProfile),
 }
 
 /// Runs a future to completion on this thread, for the native tool and tests (the browser awaits instead,

@@ -4,7 +4,7 @@
 //! and the `.tflite` reader; a backend runs it (`cpu`: scalar reference and SIMD kernels; `gpu`: WGSL compute
 //! shaders through wgpu), chosen in `backend`; `face` turns frames into aligned faces and embeddings with
 //! it; `gallery` matches them and keeps them on disk; `web` is the browser API (wasm32 only). `error` gives
-//! every failure a kind and its context.
+//! every failure a kind and its context; `profile` says where an inference spends its time.
 
 pub mod backend;
 pub mod cpu;
@@ -14,6 +14,7 @@ pub mod frame;
 pub mod gallery;
 pub mod gpu;
 pub mod model;
+pub mod profile;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

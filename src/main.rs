@@ -6,6 +6,7 @@ use localface::face::{self, align, embed::Embedder, Face, LandmarkSource, Pipeli
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::{self, Rgb};
 use localface::gallery::{Gallery, Metric};
+use localface::gpu::Fusion;
 use localface::model::Graph;
 use localface::{Context, Error, ErrorKind, Result};
 use serde_json::{json, Value};
@@ -22,6 +23,8 @@ commands:
                                          a shot too small, blurred, turned away or badly lit is refused
   identify --gallery FILE IMAGE...       name (or null) and similarity of each face
   verify IMAGE_A IMAGE_B                 whether the main faces of two images are the same person
+  profile MODEL.tflite                   where one inference spends its time: JSON, per op (cpu) or per
+                                         dispatch (gpu, with timestamp queries where the adapter has them)
 
 options:
   --models DIR                 folder of the .tflite models (default: models, or $LOCALFACE_MODELS)
@@ -33,6 +36,10 @@ options:
   --threshold T                similarity (cosine) or distance (euclidean) that decides a match
   --top K                      identify: also list the K best candidates per face
   --any-shot                   enroll: take every shot, however poor its quality
+  --batch N                    profile: inputs of batch N (default 1)
+  --runs R                     profile: the median of R runs (default 20)
+  --fusion none|add|all        profile: which ops the GPU joins into one dispatch (default add: residual
+                               ADDs into the 1x1 convolution before them; all: 3x3 depthwise ones too)
 
 environment:
   LOCALFACE_PASSPHRASE         encrypt the gallery file with this passphrase (AES-256-GCM, PBKDF2); needed to read it
@@ -51,6 +58,9 @@ struct Args {
     gallery: Option<PathBuf>,
     aligned: bool,
     any_shot: bool,
+    batch: usize,
+    runs: usize,
+    fusion: Fusion,
     positional: Vec<String>,
 }
 
@@ -78,6 +88,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         gallery: None,
         aligned: false,
         any_shot: false,
+        batch: 1,
+        runs: 20,
+        fusion: Fusion::default(),
         positional: vec![],
     };
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -91,6 +104,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             "--detector" => args.range = parsed(value(&mut it, &a)?)?,
             "--landmarks" => args.landmarks = parsed(value(&mut it, &a)?)?,
             "--metric" => args.metric = parsed(value(&mut it, &a)?)?,
+            "--fusion" => args.fusion = parsed(value(&mut it, &a)?)?,
             "--threshold" => {
                 let v = value(&mut it, &a)?;
                 args.threshold = Some(
@@ -100,6 +114,16 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             "--top" => {
                 let v = value(&mut it, &a)?;
                 args.top = v.parse().map_err(|_| usage(format!("--top {v}")))?;
+            }
+            "--batch" | "--runs" => {
+                let v = value(&mut it, &a)?;
+                let n = v.parse().ok().filter(|&n: &usize| (1..=1024).contains(&n));
+                let n = n.ok_or_else(|| usage(format!("{a} {v}: a whole number from 1 to 1024")))?;
+                if a == "--batch" {
+                    args.batch = n
+                } else {
+                    args.runs = n
+                }
             }
             "--no-tiles" => args.tiles = false,
             "--aligned" => args.aligned = true,
@@ -189,6 +213,7 @@ fn run(args: Args) -> Result<bool> {
         "enroll" => enroll(&args, &target),
         "identify" => identify(&args, &target),
         "verify" => verify(&args, &target),
+        "profile" => profile(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
     }
 }
@@ -326,6 +351,24 @@ fn verify(args: &Args, target: &Target) -> Result<bool> {
 }
 
 /// Cosine scores are similarities; Euclidean ones distances.
+/// `profile MODEL.tflite`: the JSON report of `localface::profile` (a path, or a file in the models folder).
+fn profile(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 1)?;
+    let given = PathBuf::from(&args.positional[0]);
+    let path = if given.exists() { given } else { args.models.join(&args.positional[0]) };
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+    let graph = Graph::from_tflite(&bytes).context(path.display().to_string())?;
+    let net = block_on(Network::load_with(graph, target, args.fusion));
+    let mut report = block_on(localface::profile::report(&net, args.batch, args.runs))?;
+    report["model"] = json!(path.display().to_string());
+    report["fusion"] = json!(format!("{:?}", args.fusion).to_lowercase());
+    if let Some(reason) = net.fallback() {
+        report["fallback_reason"] = json!(reason);
+    }
+    println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::io(e.to_string()))?);
+    Ok(true)
+}
+
 fn score_key(metric: Metric) -> &'static str {
     if metric == Metric::Cosine {
         "similarity"

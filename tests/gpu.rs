@@ -9,11 +9,11 @@ mod gpu_cases;
 
 use common::references::cases;
 use common::*;
-use localface::backend::{block_on, Backend, Kernels, Network, Target};
+use localface::backend::{block_on, Backend, Kernels, Network, Profile, Target};
 use localface::face::detect::DetectOptions;
 use localface::face::embed::l2_normalize;
-use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, SHORT_RANGE};
-use localface::gpu::{Fault, Gpu};
+use localface::face::{LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, SHORT_RANGE};
+use localface::gpu::{Fault, Fusion, Gpu};
 use localface::model::Tensor;
 use std::sync::Arc;
 
@@ -35,6 +35,36 @@ fn depthwise_matches_reference() {
 #[test]
 fn fully_connected_matches_reference() {
     println!("fully connected: {} cases agree", block_on(gpu_cases::fully_connected(&gpu())));
+}
+
+#[test]
+fn fused_kernels_match_reference_in_one_dispatch() {
+    println!("fused depthwise, 1x1 and ADD: {} cases agree", block_on(gpu_cases::fused(&gpu())));
+}
+
+/// The dispatches of one inference with the given fusions, and the ops of the graph.
+fn dispatches_and_ops(file: &str, gpu: &Arc<Gpu>, fusion: Fusion) -> (usize, usize) {
+    let graph = graph(file);
+    let ops = graph.nodes.len();
+    let net = block_on(Network::load_with(graph, &Target::Gpu(gpu.clone()), fusion));
+    let inputs = localface::profile::inputs(&net, 1).unwrap();
+    let Profile::Gpu(profile) = block_on(net.profile(&inputs)).unwrap() else { panic!("{file}: not on the GPU") };
+    assert_eq!(profile.submits, 1, "{file}");
+    (profile.dispatches.len(), ops)
+}
+
+#[test]
+fn models_take_fewer_dispatches_than_ops() {
+    let gpu = gpu();
+    for file in [MOBILEFACENET, SHORT_RANGE, FULL_RANGE] {
+        let counts = [Fusion::None, Fusion::Add, Fusion::All].map(|f| dispatches_and_ops(file, &gpu, f).0);
+        let ops = graph(file).nodes.len();
+        println!("{file}: {ops} ops; dispatches without fusion, with the ADDs fused, with all: {counts:?}");
+        assert!(counts[0] < ops && counts[1] < counts[0] && counts[2] < counts[1], "{file}: {counts:?}");
+        if file == MOBILEFACENET {
+            assert!(counts[2] <= 40, "MobileFaceNet: {} dispatches with every fusion", counts[2]);
+        }
+    }
 }
 
 #[test]

@@ -33,6 +33,7 @@ async fn kernels_match_reference() {
         ("conv2d", gpu_cases::conv2d(&gpu).await),
         ("depthwise", gpu_cases::depthwise(&gpu).await),
         ("fully connected", gpu_cases::fully_connected(&gpu).await),
+        ("fused", gpu_cases::fused(&gpu).await),
         ("binary", gpu_cases::binary(&gpu).await),
         ("unary", gpu_cases::unary(&gpu).await),
         ("pooling", gpu_cases::pooling(&gpu).await),

@@ -86,7 +86,7 @@ impl CpuModel {
         self.run_timed(graph, inputs, None)
     }
 
-    /// Runs the graph and adds each op's time (milliseconds, by op name) to `profile`.
+    /// Runs the graph and appends each step's op name and time (milliseconds) to `profile`, in order.
     pub fn profile(
         &self,
         graph: &Graph,
@@ -110,12 +110,7 @@ impl CpuModel {
                 let start = profile.as_ref().map(|_| now_ms());
                 let out = self.step(graph, step, get, shapes);
                 if let (Some(p), Some(start)) = (profile.as_mut(), start) {
-                    let name = step.1.name(graph);
-                    let ms = now_ms() - start;
-                    match p.iter_mut().find(|(n, _)| *n == name) {
-                        Some(entry) => entry.1 += ms,
-                        None => p.push((name, ms)),
-                    }
+                    p.push((step.1.name(graph), now_ms() - start));
                 }
                 out
             },

@@ -10,6 +10,9 @@ use wgpu::util::DeviceExt;
 
 /// One dispatch of a plan.
 pub(super) struct Dispatch {
+    /// The (last) node it computes, and the ops it computes ("DEPTHWISE_CONV_2D+CONV_2D+ADD"): for profiles.
+    pub node: usize,
+    pub name: String,
     pub kernel: Kernel,
     pub bind_group: wgpu::BindGroup,
     pub groups: [u32; 2],
@@ -24,8 +27,8 @@ impl GpuModel {
         let device = &self.gpu.device;
         let mut params_buffers = Vec::new();
         let mut dispatches = Vec::new();
-        for (k, steps) in &placement.steps {
-            let node = &graph.nodes[*k];
+        for (unit, steps) in &placement.steps {
+            let output = graph.nodes[unit.last()].output;
             for Step { params, bindings, groups } in steps {
                 let kernel = params.kernel();
                 let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -34,16 +37,13 @@ impl GpuModel {
                     usage: wgpu::BufferUsages::UNIFORM,
                 });
                 let resource = |b: &Binding| -> &wgpu::Buffer {
-                    let weights = || self.weights[*k].as_ref().expect("weights of this node");
                     match b {
                         Binding::Tensor(t) => match placement.placed[*t] {
                             Some(i) => &placement.buffers[i].0,
                             None => &self.constants[t],
                         },
-                        Binding::Filter => &weights().filter,
-                        Binding::Bias => &weights().bias,
-                        Binding::Slope => &weights().slope,
-                        Binding::Output => &placement.buffers[placement.placed[node.output].expect("placed")].0,
+                        Binding::Weights(k) => self.weights[*k].as_ref().expect("weights of a weighted node"),
+                        Binding::Output => &placement.buffers[placement.placed[output].expect("placed")].0,
                     }
                 };
                 let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
@@ -51,13 +51,14 @@ impl GpuModel {
                     let binding = if matches!(b, Binding::Output) { OUTPUT_BINDING } else { slot as u32 + 1 };
                     entries.push(wgpu::BindGroupEntry { binding, resource: resource(b).as_entire_binding() });
                 }
+                let name = unit.name(graph);
                 let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some(node.op.name()),
+                    label: Some(&name),
                     layout: &self.pipelines[&kernel].get_bind_group_layout(0),
                     entries: &entries,
                 });
                 params_buffers.push(uniform);
-                dispatches.push(Dispatch { kernel, bind_group, groups: *groups });
+                dispatches.push(Dispatch { node: unit.last(), name, kernel, bind_group, groups: *groups });
             }
         }
         (dispatches, params_buffers)

@@ -1,9 +1,10 @@
-//! The dispatches of one node for given shapes: the kernel and its parameters, what each binding refers to,
-//! and the workgroup counts. Each op goes to its kernel family's function, in `dispatch_spatial` and
-//! `dispatch_elementwise`.
+//! The dispatches of one unit (`fuse`) for given shapes: the kernel and its parameters, what each binding
+//! refers to, and the workgroup counts. Each op goes to its kernel family's function, in `dispatch_spatial`
+//! and `dispatch_elementwise`; a fused unit to `dispatch_spatial::fused_matmul`.
 
 use super::dispatch_elementwise::{binary, concat, pad, reduce, unary};
-use super::dispatch_spatial::{conv, matmul, pool, resize};
+use super::dispatch_spatial::{conv, fused_matmul, matmul, pool, resize};
+use super::fuse::Unit;
 use super::kernels::{pointwise, unsupported, KernelParams};
 use super::params::{ActivationKind, BinaryOp, PoolOp, ReduceOp, UnaryOp};
 use crate::error::Result;
@@ -16,10 +17,8 @@ const MAX_GROUPS: u64 = 65535;
 /// What a binding of a dispatch refers to.
 pub(super) enum Binding {
     Tensor(TensorId),
-    /// The weights of the node (see `compile::Weights`).
-    Filter,
-    Bias,
-    Slope,
+    /// The weights of a node (filter, biases, slopes: see `compile::upload_weights`).
+    Weights(usize),
     Output,
 }
 
@@ -33,6 +32,7 @@ pub(super) struct Step {
 
 /// A node and the shapes of this plan.
 pub(super) struct NodeShapes<'a> {
+    pub index: usize,
     pub node: &'a Node,
     shapes: &'a [Vec<usize>],
     graph: &'a Graph,
@@ -56,9 +56,9 @@ impl NodeShapes<'_> {
         self.output().iter().product()
     }
 
-    /// The input, then the node's filter, bias and slope, then the output: the convolutions and matmul.
+    /// The input, then the node's weights, then the output: the convolutions.
     pub(super) fn weighted(&self) -> Vec<Binding> {
-        vec![Binding::Tensor(self.node.inputs[0]), Binding::Filter, Binding::Bias, Binding::Slope, Binding::Output]
+        vec![Binding::Tensor(self.node.inputs[0]), Binding::Weights(self.index), Binding::Output]
     }
 
     pub(super) fn one_input(&self) -> Vec<Binding> {
@@ -66,42 +66,44 @@ impl NodeShapes<'_> {
     }
 }
 
-/// The dispatches of one node (none for a reshape, which shares its input's buffer).
-pub(super) fn steps(graph: &Graph, node: &Node, shapes: &[Vec<usize>]) -> Result<Vec<Step>> {
-    let op = &node.op;
-    let node = NodeShapes { node, shapes, graph };
-    Ok(match op {
-        Op::Conv2d(c) if pointwise(c, node.constant_shape(1)) => {
-            let (xs, fs) = (node.input(0), node.constant_shape(1));
-            vec![matmul(&node, xs[0] * xs[1] * xs[2], xs[3], fs[0], c.activation)]
+/// The dispatches of one unit (none for a reshape, which shares its input's buffer).
+pub(super) fn steps(graph: &Graph, unit: &Unit, shapes: &[Vec<usize>]) -> Result<Vec<Step>> {
+    let shapes_of = |k: usize| NodeShapes { index: k, node: &graph.nodes[k], shapes, graph };
+    match unit {
+        Unit::Node(k) => node_steps(&shapes_of(*k)),
+        Unit::Matmul { depthwise, matmul, add } => {
+            Ok(vec![fused_matmul(depthwise.map(shapes_of).as_ref(), &shapes_of(*matmul), add.as_ref(), shapes)?])
         }
-        Op::FullyConnected { activation, .. } => {
-            let fs = node.constant_shape(1);
-            let (k, n) = (fs[1], fs[0]);
-            vec![matmul(&node, node.input(0).iter().product::<usize>() / k, k, n, *activation)]
-        }
-        Op::Conv2d(c) => vec![conv(&node, c, false)?],
-        Op::DepthwiseConv2d(c) => vec![conv(&node, c, true)?],
-        Op::Add(a) => vec![binary(&node, BinaryOp::Add, *a)?],
-        Op::Sub(a) => vec![binary(&node, BinaryOp::Sub, *a)?],
-        Op::Mul(a) => vec![binary(&node, BinaryOp::Mul, *a)?],
-        Op::Div(a) => vec![binary(&node, BinaryOp::Div, *a)?],
-        Op::Prelu => vec![binary(&node, BinaryOp::Prelu, Activation::None)?],
-        Op::Abs => vec![unary(&node, UnaryOp::Abs, Activation::None, 0.0)],
-        Op::Neg => vec![unary(&node, UnaryOp::Neg, Activation::None, 0.0)],
-        Op::Exp => vec![unary(&node, UnaryOp::Exp, Activation::None, 0.0)],
-        Op::LeakyRelu { alpha } => vec![unary(&node, UnaryOp::LeakyRelu, Activation::None, *alpha)],
+    }
+}
+
+/// The dispatches of one node alone.
+fn node_steps(node: &NodeShapes) -> Result<Vec<Step>> {
+    Ok(match &node.node.op {
+        Op::Conv2d(c) if pointwise(c, node.constant_shape(1)) => vec![matmul(node, None)],
+        Op::FullyConnected { .. } => vec![matmul(node, None)],
+        Op::Conv2d(c) => vec![conv(node, c, false)?],
+        Op::DepthwiseConv2d(c) => vec![conv(node, c, true)?],
+        Op::Add(a) => vec![binary(node, BinaryOp::Add, *a)?],
+        Op::Sub(a) => vec![binary(node, BinaryOp::Sub, *a)?],
+        Op::Mul(a) => vec![binary(node, BinaryOp::Mul, *a)?],
+        Op::Div(a) => vec![binary(node, BinaryOp::Div, *a)?],
+        Op::Prelu => vec![binary(node, BinaryOp::Prelu, Activation::None)?],
+        Op::Abs => vec![unary(node, UnaryOp::Abs, Activation::None, 0.0)],
+        Op::Neg => vec![unary(node, UnaryOp::Neg, Activation::None, 0.0)],
+        Op::Exp => vec![unary(node, UnaryOp::Exp, Activation::None, 0.0)],
+        Op::LeakyRelu { alpha } => vec![unary(node, UnaryOp::LeakyRelu, Activation::None, *alpha)],
         Op::Activation(Activation::Prelu) => return unsupported("a PReLU without a slope"),
-        Op::Activation(a) => vec![unary(&node, UnaryOp::Identity, *a, 0.0)],
-        Op::MaxPool2d(p) => vec![pool(&node, p, PoolOp::Max)?],
-        Op::AvgPool2d(p) => vec![pool(&node, p, PoolOp::Average)?],
-        Op::Pad(pads) => vec![pad(&node, pads)?],
-        Op::Concat { axis, activation } => concat(&node, *axis, *activation),
+        Op::Activation(a) => vec![unary(node, UnaryOp::Identity, *a, 0.0)],
+        Op::MaxPool2d(p) => vec![pool(node, p, PoolOp::Max)?],
+        Op::AvgPool2d(p) => vec![pool(node, p, PoolOp::Average)?],
+        Op::Pad(pads) => vec![pad(node, pads)?],
+        Op::Concat { axis, activation } => concat(node, *axis, *activation),
         Op::ResizeBilinear { size, align_corners, half_pixel_centers } => {
-            vec![resize(&node, *size, *align_corners, *half_pixel_centers)]
+            vec![resize(node, *size, *align_corners, *half_pixel_centers)]
         }
-        Op::ReduceMax { axes, .. } => vec![reduce(&node, axes, ReduceOp::Max)],
-        Op::Sum { axes, .. } => vec![reduce(&node, axes, ReduceOp::Sum)],
+        Op::ReduceMax { axes, .. } => vec![reduce(node, axes, ReduceOp::Max)],
+        Op::Sum { axes, .. } => vec![reduce(node, axes, ReduceOp::Sum)],
         Op::Reshape(_) | Op::Dequantize => vec![],
     })
 }

@@ -2,8 +2,8 @@
 //! common.wgsl before each), and the parameters each one takes.
 
 use super::params::{
-    wgsl_constants, BinaryParams, ConvParams, CopyParams, MatmulParams, PadParams, PoolParams, ReduceParams,
-    ResizeParams, UnaryParams,
+    wgsl_constants, BinaryParams, ConvParams, CopyParams, DepthwiseMatmulParams, MatmulParams, PadParams, PoolParams,
+    ReduceParams, ResizeParams, UnaryParams,
 };
 use crate::error::{Error, Result};
 use crate::model::{Conv, Graph, Node, Op};
@@ -11,11 +11,18 @@ use crate::model::{Conv, Graph, Node, Op};
 /// A compute kernel, named by what it computes (and its output tile, where it has one).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(super) enum Kernel {
-    /// C = A . W^T in 64 x 64 tiles: 1x1 convolutions and fully connected layers.
+    /// C = A . W^T in 64 x 64 tiles: 1x1 convolutions and fully connected layers (with a residual ADD
+    /// fused where there is one).
     Matmul64x64,
+    /// A 3x3 depthwise convolution and the 1x1 convolution after it (and a residual ADD), in 64 x 64 tiles.
+    Depthwise3x3Matmul64x64,
     /// Any other convolution, one output value per invocation.
     Conv2d,
+    /// The same, four output channels per invocation, where they are a multiple of 4.
+    Conv2dC4,
     DepthwiseConv2d,
+    /// The same, four channels per invocation, where the channels are a multiple of 4.
+    DepthwiseConv2dC4,
     /// a op b with broadcasting.
     Binary,
     /// f(x) then an activation.
@@ -32,10 +39,13 @@ pub(super) enum Kernel {
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 10] = [
+    pub(super) const ALL: [Kernel; 13] = [
         Kernel::Matmul64x64,
+        Kernel::Depthwise3x3Matmul64x64,
         Kernel::Conv2d,
+        Kernel::Conv2dC4,
         Kernel::DepthwiseConv2d,
+        Kernel::DepthwiseConv2dC4,
         Kernel::Binary,
         Kernel::Unary,
         Kernel::Pool2d,
@@ -45,19 +55,25 @@ impl Kernel {
         Kernel::Reduce,
     ];
 
-    /// The kernel's own shader file.
-    pub(super) fn source(self) -> &'static str {
+    /// The kernel's own shader file (the matmuls', with the tile loop they share after it).
+    pub(super) fn source(self) -> String {
+        let tile_loop = include_str!("shaders/matmul_tile.wgsl");
         match self {
-            Kernel::Matmul64x64 => include_str!("shaders/matmul.wgsl"),
-            Kernel::Conv2d => include_str!("shaders/conv.wgsl"),
-            Kernel::DepthwiseConv2d => include_str!("shaders/depthwise.wgsl"),
-            Kernel::Binary => include_str!("shaders/binary.wgsl"),
-            Kernel::Unary => include_str!("shaders/unary.wgsl"),
-            Kernel::Pool2d => include_str!("shaders/pool.wgsl"),
-            Kernel::Pad => include_str!("shaders/pad.wgsl"),
-            Kernel::ConcatCopy => include_str!("shaders/copy.wgsl"),
-            Kernel::ResizeBilinear => include_str!("shaders/resize.wgsl"),
-            Kernel::Reduce => include_str!("shaders/reduce.wgsl"),
+            Kernel::Matmul64x64 => format!("{}\n{tile_loop}", include_str!("shaders/matmul.wgsl")),
+            Kernel::Depthwise3x3Matmul64x64 => {
+                format!("{}\n{tile_loop}", include_str!("shaders/depthwise_matmul.wgsl"))
+            }
+            Kernel::Conv2d => include_str!("shaders/conv.wgsl").into(),
+            Kernel::Conv2dC4 => include_str!("shaders/conv_c4.wgsl").into(),
+            Kernel::DepthwiseConv2d => include_str!("shaders/depthwise.wgsl").into(),
+            Kernel::DepthwiseConv2dC4 => include_str!("shaders/depthwise_c4.wgsl").into(),
+            Kernel::Binary => include_str!("shaders/binary.wgsl").into(),
+            Kernel::Unary => include_str!("shaders/unary.wgsl").into(),
+            Kernel::Pool2d => include_str!("shaders/pool.wgsl").into(),
+            Kernel::Pad => include_str!("shaders/pad.wgsl").into(),
+            Kernel::ConcatCopy => include_str!("shaders/copy.wgsl").into(),
+            Kernel::ResizeBilinear => include_str!("shaders/resize.wgsl").into(),
+            Kernel::Reduce => include_str!("shaders/reduce.wgsl").into(),
         }
     }
 
@@ -71,8 +87,11 @@ impl Kernel {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum KernelParams {
     Matmul64x64(MatmulParams),
+    Depthwise3x3Matmul64x64(DepthwiseMatmulParams),
     Conv2d(ConvParams),
+    Conv2dC4(ConvParams),
     DepthwiseConv2d(ConvParams),
+    DepthwiseConv2dC4(ConvParams),
     Binary(BinaryParams),
     Unary(UnaryParams),
     Pool2d(PoolParams),
@@ -86,8 +105,11 @@ impl KernelParams {
     pub(super) fn kernel(&self) -> Kernel {
         match self {
             KernelParams::Matmul64x64(_) => Kernel::Matmul64x64,
+            KernelParams::Depthwise3x3Matmul64x64(_) => Kernel::Depthwise3x3Matmul64x64,
             KernelParams::Conv2d(_) => Kernel::Conv2d,
+            KernelParams::Conv2dC4(_) => Kernel::Conv2dC4,
             KernelParams::DepthwiseConv2d(_) => Kernel::DepthwiseConv2d,
+            KernelParams::DepthwiseConv2dC4(_) => Kernel::DepthwiseConv2dC4,
             KernelParams::Binary(_) => Kernel::Binary,
             KernelParams::Unary(_) => Kernel::Unary,
             KernelParams::Pool2d(_) => Kernel::Pool2d,
@@ -102,7 +124,11 @@ impl KernelParams {
     pub(super) fn bytes(&self) -> &[u8] {
         match self {
             KernelParams::Matmul64x64(p) => bytemuck::bytes_of(p),
-            KernelParams::Conv2d(p) | KernelParams::DepthwiseConv2d(p) => bytemuck::bytes_of(p),
+            KernelParams::Depthwise3x3Matmul64x64(p) => bytemuck::bytes_of(p),
+            KernelParams::Conv2d(p)
+            | KernelParams::Conv2dC4(p)
+            | KernelParams::DepthwiseConv2d(p)
+            | KernelParams::DepthwiseConv2dC4(p) => bytemuck::bytes_of(p),
             KernelParams::Binary(p) => bytemuck::bytes_of(p),
             KernelParams::Unary(p) => bytemuck::bytes_of(p),
             KernelParams::Pool2d(p) => bytemuck::bytes_of(p),
@@ -118,9 +144,9 @@ impl KernelParams {
 pub(super) fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
     Some(match &node.op {
         Op::Conv2d(c) if pointwise(c, &graph.tensors[node.inputs[1]].shape) => Kernel::Matmul64x64,
-        Op::Conv2d(_) => Kernel::Conv2d,
+        Op::Conv2d(_) => conv_kernel(graph.tensors[node.inputs[1]].shape[0], false),
         Op::FullyConnected { .. } => Kernel::Matmul64x64,
-        Op::DepthwiseConv2d(_) => Kernel::DepthwiseConv2d,
+        Op::DepthwiseConv2d(_) => conv_kernel(graph.tensors[node.inputs[1]].shape[3], true),
         Op::Add(_) | Op::Sub(_) | Op::Mul(_) | Op::Div(_) | Op::Prelu => Kernel::Binary,
         Op::Abs | Op::Neg | Op::Exp | Op::Activation(_) | Op::LeakyRelu { .. } => Kernel::Unary,
         Op::MaxPool2d(_) | Op::AvgPool2d(_) => Kernel::Pool2d,
@@ -130,6 +156,17 @@ pub(super) fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
         Op::ReduceMax { .. } | Op::Sum { .. } => Kernel::Reduce,
         Op::Reshape(_) | Op::Dequantize => return None,
     })
+}
+
+/// The kernel of a (depthwise) convolution with `channels` outputs: four per invocation where they divide
+/// by 4.
+pub(super) fn conv_kernel(channels: usize, depthwise: bool) -> Kernel {
+    match (channels % 4 == 0, depthwise) {
+        (true, true) => Kernel::DepthwiseConv2dC4,
+        (false, true) => Kernel::DepthwiseConv2d,
+        (true, false) => Kernel::Conv2dC4,
+        (false, false) => Kernel::Conv2d,
+    }
 }
 
 /// A 1x1 convolution with stride 1 is a matrix multiply of the pixels by the filter.

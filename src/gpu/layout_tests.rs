@@ -24,7 +24,8 @@ macro_rules! layout {
 fn params_of(kernel: Kernel) -> RustLayout {
     match kernel {
         Kernel::Matmul64x64 => layout!(MatmulParams),
-        Kernel::Conv2d | Kernel::DepthwiseConv2d => layout!(ConvParams),
+        Kernel::Depthwise3x3Matmul64x64 => layout!(DepthwiseMatmulParams),
+        Kernel::Conv2d | Kernel::Conv2dC4 | Kernel::DepthwiseConv2d | Kernel::DepthwiseConv2dC4 => layout!(ConvParams),
         Kernel::Binary => layout!(BinaryParams),
         Kernel::Unary => layout!(UnaryParams),
         Kernel::Pool2d => layout!(PoolParams),
@@ -108,7 +109,7 @@ fn compare(source: &str, rust: &RustLayout) -> Result<(), String> {
 fn each_kernel_params_struct_matches_its_wgsl_mirror() {
     let errors: Vec<String> = Kernel::ALL
         .into_iter()
-        .filter_map(|k| compare(k.source(), &params_of(k)).err().map(|e| format!("{k:?}: {e}")))
+        .filter_map(|k| compare(&k.source(), &params_of(k)).err().map(|e| format!("{k:?}: {e}")))
         .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
@@ -126,8 +127,8 @@ fn a_mismatch_names_the_struct_and_field() {
         "MatmulParams.k: field 1 is `n` in WGSL"
     );
     assert_eq!(broken("activation: u32", "activation: f32"), "MatmulParams.activation: u32 in Rust, f32 in WGSL");
-    assert_eq!(broken("    activation: u32,\n", ""), "MatmulParams.activation: missing in WGSL (it has 3 fields)");
-    assert_eq!(broken("activation: u32,", "activation: u32, extra: u32,"), "MatmulParams.extra: in WGSL only");
+    assert_eq!(broken("    _pad1: u32,\n", ""), "MatmulParams._pad1: missing in WGSL (it has 7 fields)");
+    assert_eq!(broken("_pad1: u32,", "_pad1: u32, extra: u32,"), "MatmulParams.extra: in WGSL only");
     assert_eq!(
         broken("activation: u32,", "activation: vec4<u32>,"),
         "MatmulParams.activation: type vec4<u32> is not a 4-byte scalar"
@@ -165,4 +166,34 @@ fn code_constants_come_from_the_rust_enums() {
             assert!(constants.contains(&format!("const {word}: u32")), "{k:?} uses {word}, which no enum defines");
         }
     }
+}
+
+/// The kernels are compiled without naga's guard against infinite loops (`compile::pipelines`): that is
+/// sound only while every loop is a `for` that counts up by a positive constant to a bound (or down to
+/// zero), which this checks of every shader.
+#[test]
+fn every_loop_counts_to_a_bound() {
+    for k in Kernel::ALL {
+        let code = strip_comments(&k.module_source());
+        let words: Vec<&str> = code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+        assert!(!words.contains(&"loop") && !words.contains(&"while"), "{k:?}: a loop that is not a counted `for`");
+        assert_eq!(words.iter().filter(|&&w| w == "for").count(), code.matches("for (var ").count(), "{k:?}");
+        for header in code.split("for (var ").skip(1) {
+            let header = &header[..header.find(')').expect("a for header ends")];
+            let parts: Vec<&str> = header.split(';').map(str::trim).collect();
+            let counter = parts[0].split('=').next().expect("a counter").trim();
+            let up = parts[1].starts_with(&format!("{counter} < "))
+                && (parts[2] == format!("{counter}++") || is_constant_step(parts[2], counter));
+            let down = parts[1] == format!("{counter} >= 0i") && parts[2] == format!("{counter}--");
+            assert!(up || down, "{k:?}: `for (var {header})` does not count to a bound");
+        }
+    }
+}
+
+/// `i += STEP` with a named constant or a literal.
+fn is_constant_step(step: &str, counter: &str) -> bool {
+    step.strip_prefix(&format!("{counter} += ")).is_some_and(|s| {
+        s.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            || s.trim_end_matches('u').parse::<u32>().is_ok_and(|n| n > 0)
+    })
 }

@@ -8,14 +8,18 @@ mod compile;
 mod dispatch;
 mod dispatch_elementwise;
 mod dispatch_spatial;
+mod fuse;
 mod kernels;
 #[cfg(test)]
 mod layout_tests;
 mod params;
 mod plan;
+mod profile;
 mod run;
 
 pub use compile::GpuModel;
+pub use fuse::Fusion;
+pub use profile::{DispatchTime, GpuProfile};
 
 use crate::error::{Error, Result};
 use std::future::Future;
@@ -31,6 +35,8 @@ pub struct Gpu {
     pub name: String,
     /// A GPU emulated on the CPU (lavapipe, SwiftShader): slower than the CPU kernels.
     pub software: bool,
+    /// Whether the device times passes (`TIMESTAMP_QUERY`): profiles then give each dispatch's GPU time.
+    pub timestamps: bool,
     /// Set when the device is lost: every later run fails with this reason.
     lost: Arc<Mutex<Option<String>>>,
     /// Whether a run or a model load holds the device, and who waits for it.
@@ -85,7 +91,7 @@ impl Gpu {
         };
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("localface"),
-            required_features: wgpu::Features::empty(),
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits,
             experimental_features: wgpu::ExperimentalFeatures::default(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -93,6 +99,7 @@ impl Gpu {
         };
         let (device, queue) =
             adapter.request_device(&descriptor).await.map_err(|e| Error::gpu(format!("{name}: no device ({e})")))?;
+        let timestamps = device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let lost = Arc::new(Mutex::new(None));
         let on_lost = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -105,6 +112,7 @@ impl Gpu {
             queue,
             name,
             software,
+            timestamps,
             lost,
             turns: Mutex::new((false, Vec::new())),
             faults: Mutex::new(Vec::new()),

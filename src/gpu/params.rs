@@ -142,13 +142,42 @@ macro_rules! params {
 }
 
 params! {
-    /// C[m x n] = act(A[m x k] . W[n x k]^T + bias): matmul.wgsl.
+    /// C[m x n] = act(A[m x k] . W[n x k]^T + bias), then with a residual R, act2(C + R): matmul.wgsl.
     MatmulParams {
         m: u32,
         k: u32,
         n: u32,
         /// An `ActivationKind`.
         activation: u32,
+        /// 1 where a residual is added (a fused ADD), else 0.
+        residual: u32,
+        /// The ADD's `ActivationKind`.
+        residual_activation: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
+
+    /// A 3x3 depthwise convolution (multiplier 1, no dilation) whose output is the A of a matmul as in
+    /// `MatmulParams`: depthwise_matmul.wgsl. The input is [b, h, w, k]; the depthwise output
+    /// [b, oh, ow, k], m = b oh ow.
+    DepthwiseMatmulParams {
+        h: u32,
+        w: u32,
+        oh: u32,
+        ow: u32,
+        stride_h: u32,
+        stride_w: u32,
+        pad_top: u32,
+        pad_left: u32,
+        /// The depthwise convolution's `ActivationKind`.
+        depthwise_activation: u32,
+        m: u32,
+        k: u32,
+        n: u32,
+        activation: u32,
+        residual: u32,
+        residual_activation: u32,
+        _pad0: u32,
     }
 
     /// A direct or depthwise convolution, NHWC (conv.wgsl, depthwise.wgsl); `total` and `groups_x` as in

@@ -4,6 +4,7 @@
 use super::bind::Dispatch;
 use super::compile::GpuModel;
 use super::dispatch::{steps, Step};
+use super::fuse::Unit;
 use crate::error::{Error, Result};
 use crate::model::{shape, Graph, Op, TensorId};
 use std::sync::Arc;
@@ -21,13 +22,13 @@ pub(super) struct Plan {
     pub staging: wgpu::Buffer,
 }
 
-/// Where each tensor lives, and the dispatches of each node (by node index), before binding.
+/// Where each tensor lives, and the dispatches of each unit, before binding.
 pub(super) struct Placement {
     /// Activation buffers and their sizes (bytes).
     pub buffers: Vec<(wgpu::Buffer, u64)>,
     /// Per tensor, its buffer (none for a constant, uploaded with the model).
     pub placed: Vec<Option<usize>>,
-    pub steps: Vec<(usize, Vec<Step>)>,
+    pub steps: Vec<(Unit, Vec<Step>)>,
 }
 
 impl GpuModel {
@@ -50,7 +51,7 @@ impl GpuModel {
     fn build_plan(&self, graph: &Graph, input_shapes: &[Vec<usize>]) -> Result<Plan> {
         let device = &self.gpu.device;
         let shapes = shape::infer(graph, input_shapes)?;
-        let placement = place(device, graph, &shapes)?;
+        let placement = place(device, graph, &self.units, &shapes)?;
         let (dispatches, params_buffers) = self.bind(graph, &placement);
         let Placement { buffers, placed, .. } = placement;
         let bytes_of = |t: TensorId| -> u64 { (shapes[t].iter().product::<usize>() * 4) as u64 };
@@ -75,9 +76,9 @@ impl GpuModel {
     }
 }
 
-/// Assigns every tensor a buffer, in node order, releasing a buffer after the last reader of its tensor so
-/// that a later tensor reuses it; and lists each node's dispatches.
-fn place(device: &wgpu::Device, graph: &Graph, shapes: &[Vec<usize>]) -> Result<Placement> {
+/// Assigns every tensor a buffer, unit by unit, releasing a buffer after the last reader of its tensor so
+/// that a later tensor reuses it; and lists each unit's dispatches. Tensors inside a fused unit get none.
+fn place(device: &wgpu::Device, graph: &Graph, units: &[Unit], shapes: &[Vec<usize>]) -> Result<Placement> {
     let bytes_of = |t: TensorId| -> u64 { (shapes[t].iter().product::<usize>() * 4) as u64 };
     let mut pool = BufferPool {
         device,
@@ -91,22 +92,25 @@ fn place(device: &wgpu::Device, graph: &Graph, shapes: &[Vec<usize>]) -> Result<
         placed[i] = Some(pool.allocate(bytes_of(i))?);
     }
     let mut readers_left = graph.reader_counts();
-    let mut all_steps: Vec<(usize, Vec<Step>)> = Vec::new();
-    for (k, node) in graph.nodes.iter().enumerate() {
-        let aliased = matches!(node.op, Op::Reshape(_) | Op::Dequantize);
+    let mut all_steps = Vec::new();
+    for unit in units {
+        let last = &graph.nodes[unit.last()];
+        let aliased = matches!(last.op, Op::Reshape(_) | Op::Dequantize);
         let out = if aliased {
-            let b = placed[node.inputs[0]].ok_or_else(|| Error::gpu("reshape of a constant"))?;
+            let b = placed[last.inputs[0]].ok_or_else(|| Error::gpu("reshape of a constant"))?;
             pool.live[b] += 1;
             b
         } else {
-            pool.allocate(bytes_of(node.output))?
+            pool.allocate(bytes_of(last.output))?
         };
-        placed[node.output] = Some(out);
+        placed[last.output] = Some(out);
         if !aliased {
-            all_steps.push((k, steps(graph, node, shapes)?));
+            all_steps.push((unit.clone(), steps(graph, unit, shapes)?));
         }
-        for &i in &node.inputs {
-            if graph.constant(i).is_some() {
+        let nodes = unit.nodes();
+        let inside = |t: TensorId| nodes.iter().any(|&k| graph.nodes[k].output == t);
+        for &i in nodes.iter().flat_map(|&k| &graph.nodes[k].inputs) {
+            if graph.constant(i).is_some() || inside(i) {
                 continue;
             }
             readers_left[i] -= 1;

@@ -71,33 +71,66 @@ impl GpuModel {
 
     /// Records and submits one run; the returned oneshot fires when the results are readable.
     fn submit(&self, plan: &Plan, inputs: &[Tensor]) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
+        let commands = self.record(plan, inputs, None);
+        self.gpu.queue.submit([commands]);
+        map_staging(plan)
+    }
+
+    /// Writes the inputs and records a run: every dispatch in one compute pass, then the outputs copied to
+    /// the staging buffer. With a query set (profiles), each dispatch gets a pass of its own, timestamped
+    /// at its start and end (queries 2i and 2i + 1): WebGPU allows timestamps only at pass boundaries.
+    pub(super) fn record(
+        &self,
+        plan: &Plan,
+        inputs: &[Tensor],
+        timestamps: Option<&wgpu::QuerySet>,
+    ) -> wgpu::CommandBuffer {
         let (device, queue) = (&self.gpu.device, &self.gpu.queue);
         for (buffer, t) in plan.inputs.iter().zip(inputs) {
             queue.write_buffer(buffer, 0, bytemuck::cast_slice(&t.data));
         }
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
-        {
-            let mut pass =
-                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("run"), timestamp_writes: None });
-            for d in &plan.dispatches {
-                pass.set_pipeline(&self.pipelines[&d.kernel]);
-                pass.set_bind_group(0, &d.bind_group, &[]);
-                pass.dispatch_workgroups(d.groups[0], d.groups[1], 1);
+        let dispatch = |pass: &mut wgpu::ComputePass, d: &super::bind::Dispatch| {
+            pass.set_pipeline(&self.pipelines[&d.kernel]);
+            pass.set_bind_group(0, &d.bind_group, &[]);
+            pass.dispatch_workgroups(d.groups[0], d.groups[1], 1);
+        };
+        match timestamps {
+            None => {
+                let mut pass = encoder
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("run"), timestamp_writes: None });
+                plan.dispatches.iter().for_each(|d| dispatch(&mut pass, d));
+            }
+            Some(query_set) => {
+                for (i, d) in plan.dispatches.iter().enumerate() {
+                    let timestamp_writes = wgpu::ComputePassTimestampWrites {
+                        query_set,
+                        beginning_of_pass_write_index: Some(2 * i as u32),
+                        end_of_pass_write_index: Some(2 * i as u32 + 1),
+                    };
+                    let descriptor =
+                        wgpu::ComputePassDescriptor { label: Some("timed"), timestamp_writes: Some(timestamp_writes) };
+                    dispatch(&mut encoder.begin_compute_pass(&descriptor), d);
+                }
             }
         }
         for (buffer, at, bytes) in &plan.outputs {
             encoder.copy_buffer_to_buffer(buffer, 0, &plan.staging, *at, *bytes);
         }
-        queue.submit([encoder.finish()]);
-        let done = Oneshot::new();
-        let sender = done.clone();
-        plan.staging.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
-        done
+        encoder.finish()
     }
 }
 
+/// Maps the staging buffer once the GPU is done; the returned oneshot fires when it is readable.
+pub(super) fn map_staging(plan: &Plan) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
+    let done = Oneshot::new();
+    let sender = done.clone();
+    plan.staging.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
+    done
+}
+
 /// The graph's outputs, from the mapped staging buffer.
-fn read_outputs(graph: &Graph, plan: &Plan) -> Result<Vec<Tensor>> {
+pub(super) fn read_outputs(graph: &Graph, plan: &Plan) -> Result<Vec<Tensor>> {
     let view = plan.staging.slice(..).get_mapped_range().map_err(|e| Error::gpu(e.to_string()))?;
     let floats: &[f32] = bytemuck::cast_slice(&view);
     let outputs = graph

@@ -47,12 +47,19 @@ impl TfliteModel {
     /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.
     pub fn profile(&self, input: Vec<f32>, shape: Vec<u32>, runs: u32) -> Result<JsValue, JsValue> {
         let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
-        let mut profile = Vec::new();
+        let mut steps = Vec::new();
         for _ in 0..runs.max(1) {
-            self.net.profile(std::slice::from_ref(&tensor), &mut profile).map_err(js_error)?;
+            self.net.profile_cpu(std::slice::from_ref(&tensor), &mut steps).map_err(js_error)?;
+        }
+        let mut per_op: Vec<(&str, f64)> = Vec::new();
+        for (name, ms) in steps {
+            match per_op.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 += ms,
+                None => per_op.push((name, ms)),
+            }
         }
         let out = js_sys::Object::new();
-        for (name, ms) in profile {
+        for (name, ms) in per_op {
             js_sys::Reflect::set(&out, &name.into(), &(ms / runs.max(1) as f64).into())?;
         }
         Ok(out.into())

@@ -10,8 +10,8 @@
 //! Shared by the native tests (`tests/gpu.rs`, Vulkan: lavapipe in CI) and the browser tests
 //! (`tests/web_gpu.rs`, WebGPU in headless Chromium).
 
-use localface::backend::{Kernels, Network, Target};
-use localface::gpu::Gpu;
+use localface::backend::{Kernels, Network, Profile, Target};
+use localface::gpu::{Fusion, Gpu};
 use localface::model::{shape, Activation, Conv, Graph, Node, Op, Padding, Pool, Tensor, TensorId, TensorInfo};
 use std::sync::Arc;
 
@@ -74,6 +74,11 @@ impl Builder {
 /// Runs `graph` on the GPU and on the scalar reference with random inputs of the graph's declared input
 /// shapes (batch included) and compares every output.
 async fn agree(gpu: &Arc<Gpu>, what: &str, graph: Graph, rng: &mut Rng) {
+    agree_fused(gpu, what, graph, rng, Fusion::default()).await;
+}
+
+/// `agree` with the GPU's fusions chosen; returns the network on the GPU.
+async fn agree_fused(gpu: &Arc<Gpu>, what: &str, graph: Graph, rng: &mut Rng, fusion: Fusion) -> Network {
     let inputs: Vec<Tensor> = graph
         .inputs
         .iter()
@@ -84,12 +89,13 @@ async fn agree(gpu: &Arc<Gpu>, what: &str, graph: Graph, rng: &mut Rng) {
         })
         .collect();
     let want = Network::new(graph.clone(), &Target::Reference).run_cpu(&inputs).unwrap();
-    let net = Network::load(graph, &Target::Gpu(gpu.clone())).await;
+    let net = Network::load_with(graph, &Target::Gpu(gpu.clone()), fusion).await;
     assert_eq!(net.kernels(), Kernels::Gpu, "{what}: not on the GPU: {:?}", net.fallback());
     let got = net.run(&inputs).await.unwrap_or_else(|e| panic!("{what}: {e}"));
     // A GPU failure would have been rerun on the CPU: make sure these numbers came from the GPU.
     assert_eq!(net.fallback(), None, "{what}: the GPU failed");
     assert_close(what, &got, &want);
+    net
 }
 
 pub fn assert_close(what: &str, got: &[Tensor], want: &[Tensor]) {
@@ -122,6 +128,11 @@ fn fits(conv: &Conv, h: usize, w: usize, kh: usize, kw: usize) -> bool {
 /// A convolution-like node: x, filter, bias and (with PReLU) a slope, per-channel or one value.
 fn weighted(b: &mut Builder, rng: &mut Rng, op: Op, xs: &[usize], fs: &[usize], channels: usize) -> TensorId {
     let x = b.input(xs);
+    weighted_on(b, rng, op, x, fs, channels)
+}
+
+/// A convolution-like node on a tensor of the graph.
+fn weighted_on(b: &mut Builder, rng: &mut Rng, op: Op, x: TensorId, fs: &[usize], channels: usize) -> TensorId {
     let filter = b.constant(fs, rng.values(fs.iter().product()));
     let bias = b.constant(&[channels], rng.values(channels));
     let prelu = matches!(
@@ -172,6 +183,8 @@ pub async fn depthwise(gpu: &Arc<Gpu>) -> usize {
     let mut rng = Rng(11);
     let mut cases: Vec<([usize; 4], usize, usize)> =
         vec![([2, 7, 7, 512], 7, 7), ([1, 16, 16, 42], 3, 3), ([1, 9, 9, 1], 3, 3), ([2, 112, 112, 5], 3, 3)];
+    // Channels that divide by 4 (the four-channel kernel), as in the models.
+    cases.extend([([2, 28, 28, 128], 3, 3), ([1, 9, 7, 8], 5, 3), ([1, 5, 5, 4], 1, 1)]);
     for _ in 0..40 {
         let k = 1 + rng.below(5);
         let (h, w) = (k.max(2) + rng.below(10), k.max(2) + rng.below(10));
@@ -210,6 +223,83 @@ pub async fn fully_connected(gpu: &Arc<Gpu>) -> usize {
         let op = Op::FullyConnected { activation, keep_num_dims: false };
         let out = weighted(&mut b, &mut rng, op, &xs, &[n, k], n);
         agree(gpu, &format!("fully connected {xs:?} -> {n} {activation:?}"), b.finish(&[out]), &mut rng).await;
+        count += 1;
+    }
+    count
+}
+
+/// A case of `fused`: a depthwise convolution (or none) on [b, h, w, c], a 1x1 convolution to n channels,
+/// and a residual ADD (or none); `shared`: the depthwise output is a graph output too (no fusion).
+struct FusedCase {
+    xs: [usize; 4],
+    depthwise: Option<usize>,
+    n: usize,
+    add: bool,
+    shared: bool,
+}
+
+/// The fused dispatches (a 3x3 depthwise convolution into the 1x1 convolution after it, a residual ADD
+/// into the matmul before it), with each choice of fusions: against the reference, and the dispatches
+/// each case takes (one where everything fuses).
+pub async fn fused(gpu: &Arc<Gpu>) -> usize {
+    let mut rng = Rng(19);
+    let case = |xs, depthwise, n, add, shared| FusedCase { xs, depthwise, n, add, shared };
+    // MobileFaceNet's bottleneck and global depthwise layer, BlazeFace's 5x5 block, then random cases.
+    let mut cases = vec![
+        case([1, 14, 14, 256], Some(3), 128, true, false),
+        case([2, 7, 7, 512], Some(7), 512, false, false),
+        case([1, 16, 16, 24], Some(5), 24, true, false),
+        case([1, 9, 9, 20], Some(3), 20, true, true),
+        case([3, 5, 6, 33], None, 70, true, false),
+    ];
+    for _ in 0..24 {
+        let k = if rng.below(3) > 0 { 3 } else { 1 + rng.below(5) };
+        let xs = [1 + rng.below(2), k + rng.below(9), k + rng.below(9), 1 + rng.below(40)];
+        let depthwise = (rng.below(4) > 0).then_some(k);
+        cases.push(case(xs, depthwise, 1 + rng.below(80), rng.below(3) > 0, rng.below(5) == 0));
+    }
+    let mut count = 0;
+    for c in cases {
+        let mut b = Builder::new();
+        let x = b.input(&c.xs);
+        let (mut y, mut outputs, mut conv) = (x, vec![], None);
+        if let Some(k) = c.depthwise {
+            let mut dw = random_conv(&mut rng);
+            dw.dilation = [1, 1];
+            if k == 7 {
+                dw = Conv { padding: Padding::Valid, stride: [1, 1], dilation: [1, 1], activation: Activation::None };
+            }
+            y = weighted_on(&mut b, &mut rng, Op::DepthwiseConv2d(dw), x, &[1, k, k, c.xs[3]], c.xs[3]);
+            conv = Some(dw);
+            if c.shared {
+                outputs.push(y);
+            }
+        }
+        let pw = Conv { padding: Padding::Same, stride: [1, 1], dilation: [1, 1], activation: rng.pick(&ACTIVATIONS) };
+        let mut z = weighted_on(&mut b, &mut rng, Op::Conv2d(pw), y, &[c.n, 1, 1, c.xs[3]], c.n);
+        if c.add {
+            let r = b.input(&b.graph.tensors[z].shape.clone());
+            let activation = rng.pick(&[Activation::None, Activation::Relu, Activation::Relu6, Activation::ReluN1To1]);
+            let inputs = if rng.below(2) == 0 { [z, r] } else { [r, z] };
+            z = b.op(Op::Add(activation), &inputs);
+        }
+        outputs.push(z);
+        let graph = b.finish(&outputs);
+        // Only a 3x3 depthwise convolution that nothing else reads joins the matmul, and only with
+        // `Fusion::All`; the ADD joins it with both.
+        let apart = c.depthwise.is_some_and(|k| k != 3 || c.shared);
+        for (fusion, dispatches) in
+            [(Fusion::All, 1 + usize::from(apart)), (Fusion::Add, 1 + usize::from(c.depthwise.is_some()))]
+        {
+            let what = format!(
+                "{:?} depthwise {:?} {conv:?}, 1x1 to {} {pw:?}, add {}, {fusion:?}",
+                c.xs, c.depthwise, c.n, c.add
+            );
+            let net = agree_fused(gpu, &what, graph.clone(), &mut rng, fusion).await;
+            let inputs = localface::profile::inputs(&net, c.xs[0]).unwrap();
+            let Profile::Gpu(profile) = net.profile(&inputs).await.unwrap() else { panic!("{what}: not on the GPU") };
+            assert_eq!(profile.dispatches.len(), dispatches, "{what}: dispatches {:?}", profile.dispatches);
+        }
         count += 1;
     }
     count

@@ -26,9 +26,8 @@ struct ConvParams {
 
 @group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+// The filter, then one bias and one PReLU slope per output channel.
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> slope: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(64, 1, 1)
@@ -52,5 +51,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             acc = fma(x[((b * h + u32(iy)) * w + u32(ix)) * c + ch], weights[(ky * kw + kx) * c + ch], acc);
         }
     }
-    y[i] = activate(acc + bias[ch], params.activation, slope[ch]);
+    let bias_at = kh * kw * c;
+    y[i] = activate(acc + weights[bias_at + ch], params.activation, weights[bias_at + c + ch]);
 }
