@@ -48,7 +48,7 @@ for s in r['top'] if len(sys.argv) > 3 else []:
     print(f"  {s['index']:>3} {s['op']:<32} {s['kernel']:<24} {s['ms']:.4f} ms")
 PY
     }
-    for case in MobileFaceNet:1 MobileFaceNet:32 face_detection_short_range:1 face_detection_full_range:1; do
+    for case in MobileFaceNet:1 MobileFaceNet:32 MobileFaceNet:128 face_detection_short_range:1 face_detection_full_range:1; do
       model=${case%:*} batch=${case#*:}
       for fusion in none add all; do
         json="$profiles/$model-b$batch-$fusion.json"

@@ -206,16 +206,29 @@ fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
 }
 
 fn run(args: Args) -> Result<bool> {
-    let (target, _) = block_on(Target::resolve(args.backend))?;
+    if args.command == "profile" {
+        let (path, graph) = profiled_graph(&args)?;
+        let target = resolve(&args, &graph)?;
+        return profile(&args, &target, &path, graph);
+    }
+    let target = resolve(&args, &Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?)?;
     match args.command.as_str() {
         "embed" if args.aligned => embed_aligned(&args, &target),
         "detect" | "embed" => detect_or_embed(&args, &target),
         "enroll" => enroll(&args, &target),
         "identify" => identify(&args, &target),
         "verify" => verify(&args, &target),
-        "profile" => profile(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
     }
+}
+
+/// The target of `--backend`: `auto` times `embedder` on the GPU and the CPU, and says what it found.
+fn resolve(args: &Args, embedder: &Graph) -> Result<Target> {
+    let (target, choice) = block_on(Target::resolve(args.backend, embedder))?;
+    if let Some(c) = choice.filter(|c| c.measured()) {
+        eprintln!("localface: backend auto: {}", c.reason);
+    }
+    Ok(target)
 }
 
 /// `embed --aligned CROP...`: embeddings of crops already aligned to the template.
@@ -350,14 +363,18 @@ fn verify(args: &Args, target: &Target) -> Result<bool> {
     Ok(true)
 }
 
-/// Cosine scores are similarities; Euclidean ones distances.
-/// `profile MODEL.tflite`: the JSON report of `localface::profile` (a path, or a file in the models folder).
-fn profile(args: &Args, target: &Target) -> Result<bool> {
+/// The model `profile` is given: a path, or a file in the models folder.
+fn profiled_graph(args: &Args) -> Result<(PathBuf, Graph)> {
     need_files(args, 1)?;
     let given = PathBuf::from(&args.positional[0]);
     let path = if given.exists() { given } else { args.models.join(&args.positional[0]) };
     let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
     let graph = Graph::from_tflite(&bytes).context(path.display().to_string())?;
+    Ok((path, graph))
+}
+
+/// `profile MODEL.tflite`: the JSON report of `localface::profile`.
+fn profile(args: &Args, target: &Target, path: &Path, graph: Graph) -> Result<bool> {
     let net = block_on(Network::load_with(graph, target, args.fusion));
     let mut report = block_on(localface::profile::report(&net, args.batch, args.runs))?;
     report["model"] = json!(path.display().to_string());
@@ -369,6 +386,7 @@ fn profile(args: &Args, target: &Target) -> Result<bool> {
     Ok(true)
 }
 
+/// Cosine scores are similarities; Euclidean ones distances.
 fn score_key(metric: Metric) -> &'static str {
     if metric == Metric::Cosine {
         "similarity"

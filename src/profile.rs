@@ -34,7 +34,8 @@ pub fn inputs(net: &Network, batch: usize) -> Result<Vec<Tensor>> {
         .collect()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median (0 of nothing).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => 0.0,
@@ -121,6 +122,7 @@ fn gpu_steps(profiles: &[Profile]) -> (Vec<Value>, Value) {
             ms(median(runs.iter().map(|r| r.dispatches.iter().filter_map(|d| d.ms).sum()).collect()))
         }),
         "cpu_side": {
+            "upload_ms": phase(|p| p.upload_ms),
             "record_ms": phase(|p| p.record_ms),
             "submit_ms": phase(|p| p.submit_ms),
             "wait_ms": phase(|p| p.wait_ms),

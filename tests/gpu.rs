@@ -9,7 +9,7 @@ mod gpu_cases;
 
 use common::references::cases;
 use common::*;
-use localface::backend::{block_on, Backend, Kernels, Network, Profile, Target};
+use localface::backend::{block_on, race, Backend, Choice, Kernels, Network, Profile, Target};
 use localface::face::detect::DetectOptions;
 use localface::face::embed::l2_normalize;
 use localface::face::{LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, SHORT_RANGE};
@@ -228,17 +228,30 @@ fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_i
 }
 
 #[test]
-fn auto_prefers_a_hardware_gpu_and_says_why_not() {
+fn auto_times_a_hardware_gpu_against_the_cpu_and_says_why() {
     let gpu = gpu();
-    let (target, why) = block_on(Target::resolve(Backend::Auto)).unwrap();
+    let embedder = graph(MOBILEFACENET);
+    let (target, choice) = block_on(Target::resolve(Backend::Auto, &embedder)).unwrap();
+    let choice = choice.expect("auto says what it chose");
     if gpu.software {
         assert!(matches!(target, Target::Cpu), "{} is emulated: the CPU kernels are faster", gpu.name);
-        assert!(why.unwrap().contains("software GPU"));
+        assert!(choice.reason.contains("software GPU") && !choice.measured(), "{choice:?}");
     } else {
-        assert!(matches!(target, Target::Gpu(_)));
-        assert_eq!(why, None);
+        assert!(choice.measured(), "{choice:?}");
+        assert_eq!(matches!(target, Target::Gpu(_)), choice.gpu, "{choice:?}");
+        // A remembered choice is taken as it is, without timing again.
+        let remembered = Choice { gpu: false, reason: "remembered".into(), ..choice.clone() };
+        let (target, again) = block_on(Target::auto(&embedder, Some(remembered)));
+        assert!(matches!(target, Target::Cpu) && again.remembered && again.reason == "remembered");
     }
-    assert!(matches!(block_on(Target::resolve(Backend::Gpu)).unwrap().0, Target::Gpu(_)));
+    // The timing itself, on whatever adapter this is: both backends timed, the faster one taken, said in words.
+    let raced = block_on(race(&embedder, &gpu));
+    println!("auto on {}: {raced:?}", gpu.name);
+    let (gpu_ms, cpu_ms) = (raced.gpu_ms.unwrap(), raced.cpu_ms.unwrap());
+    assert!(gpu_ms > 0.0 && cpu_ms > 0.0, "{raced:?}");
+    assert_eq!(raced.gpu, gpu_ms < cpu_ms, "{raced:?}");
+    assert!(raced.reason.contains(&format!("{gpu_ms:.2} ms")) && raced.reason.contains(&format!("{cpu_ms:.2} ms")));
+    assert!(matches!(block_on(Target::resolve(Backend::Gpu, &embedder)).unwrap().0, Target::Gpu(_)));
 }
 
 /// Real aligned crops (the reference inputs) in batches of two.

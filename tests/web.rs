@@ -50,6 +50,11 @@ async fn reports_its_backend_and_kernels() {
     // Headless Chromium offers only SwiftShader, a GPU emulated on the CPU: `auto` keeps to the CPU kernels.
     assert_eq!(r.backend(), "cpu");
     assert!(r.fallback_reason().is_some_and(|why| why.contains("software")), "{:?}", r.fallback_reason());
+    // backendChoice says so too, untimed: an emulated GPU is never timed.
+    let choice = r.backend_choice().unwrap();
+    let field = |name: &str| js_sys::Reflect::get(&choice, &name.into()).unwrap();
+    assert_eq!(field("gpu"), JsValue::FALSE);
+    assert!(field("gpuMs").is_null() && field("reason").as_string().unwrap().contains("software"));
     assert!(r.kernels().starts_with("wasm simd128"), "{}", r.kernels());
     assert_eq!(r.threshold(), 0.5);
     assert!(r.memory_bytes() > 1e6);

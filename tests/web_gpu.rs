@@ -10,9 +10,10 @@ mod gpu_cases;
 #[path = "common/web.rs"]
 mod web_helpers;
 
-use localface::backend::{Kernels, Network, Target};
+use localface::backend::{race, Kernels, Network, Target};
 use localface::gpu::{Fault, Gpu};
 use localface::model::{Graph, Tensor};
+use localface::web::{remember_choice, remembered_choice};
 use std::sync::Arc;
 use wasm_bindgen_test::*;
 
@@ -60,6 +61,24 @@ async fn every_model_matches_the_cpu() {
         let want = Network::new(graph, &Target::Cpu).run_cpu(&[x]).unwrap();
         gpu_cases::assert_close(&format!("model input {shape:?}"), &got, &want);
     }
+}
+
+/// `auto`'s timing on WebGPU (here SwiftShader, which `auto` itself does not time: an emulated GPU is
+/// slower than the CPU kernels, so the race is called directly, on O-Net, which is small), and the page
+/// storage that keeps a choice per browser, adapter and embedder.
+#[wasm_bindgen_test]
+async fn auto_times_webgpu_against_the_cpu_and_remembers_the_choice() {
+    let gpu = gpu().await;
+    let raced = race(&Graph::from_tflite(ONET).unwrap(), &gpu).await;
+    console_log!("auto's timing on {}: {raced:?}", gpu.name);
+    let (gpu_ms, cpu_ms) = (raced.gpu_ms.expect("timed"), raced.cpu_ms.expect("timed"));
+    assert!(gpu_ms > 0.0 && cpu_ms > 0.0);
+    assert_eq!(raced.gpu, gpu_ms < cpu_ms, "{raced:?}");
+    let key = format!("test {}", js_sys::Math::random());
+    assert_eq!(remembered_choice(&key).await, None);
+    remember_choice(&key, &raced).await;
+    assert_eq!(remembered_choice(&key).await, Some(raced));
+    assert_eq!(remembered_choice(&format!("{key} on another adapter")).await, None);
 }
 
 /// Out of memory in the middle of a stream, and a kernel the device cannot build at load: each leaves the

@@ -83,7 +83,12 @@ async function load() {
   if (recognizer.galleryRestored) {
     say(`Your gallery was restored from its copy in this browser's Cache Storage: ${recognizer.galleryRestored}.`, 'info', 0);
   }
-  if (recognizer.backend !== 'gpu') {
+  const choice = recognizer.backendChoice;
+  if (recognizer.backend !== 'gpu' && choice && choice.gpuMs !== null) {
+    // auto timed both and the CPU won: nothing is wrong, so this is news, not a warning.
+    say(`The CPU is faster than WebGPU on this machine (a face took ${choice.cpuMs.toFixed(1)} ms on the CPU, `
+      + `${choice.gpuMs.toFixed(1)} ms on the GPU): recognition runs on the CPU (WebAssembly SIMD).`, 'info');
+  } else if (recognizer.backend !== 'gpu') {
     const why = (await gpuAvailable())
       ? `WebGPU could not be used (${recognizer.fallbackReason ?? 'unknown reason'})`
       : 'WebGPU is not available in this browser';
@@ -101,6 +106,11 @@ function showBackend() {
   }
   state.backend = recognizer.backend;
   $('backend').textContent = recognizer.backend === 'gpu' ? 'WebGPU' : `CPU · ${recognizer.kernels}`;
+  // Why, on hover: what auto measured (or remembered), or that the backend was asked for by name.
+  const choice = recognizer.backendChoice;
+  $('backend').title = choice
+    ? `Chosen automatically: ${choice.reason}${choice.remembered ? ' (timed on an earlier visit)' : ''}`
+    : 'Where the networks run (asked for in the address: ?backend=)';
 }
 
 /** The gallery's encryption, as the recognizer reports it. */

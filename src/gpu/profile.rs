@@ -1,5 +1,5 @@
-//! A profiled run: where the time of one inference goes. The CPU side is timed in phases (recording with
-//! the inputs' upload, submission, the wait for the GPU and the readback) on a run made exactly as `run`
+//! A profiled run: where the time of one inference goes. The CPU side is timed in phases (the inputs'
+//! upload, recording, submission, the wait for the GPU and the readback) on a run made exactly as `run`
 //! makes it; then, where the device has timestamp queries, a second run gives each dispatch its GPU time.
 
 use super::compile::GpuModel;
@@ -15,7 +15,9 @@ pub struct GpuProfile {
     pub dispatches: Vec<DispatchTime>,
     /// Command submissions per inference.
     pub submits: usize,
-    /// Milliseconds on the CPU: writing the inputs and recording the dispatches.
+    /// Milliseconds on the CPU writing the inputs (to the queue's staging memory).
+    pub upload_ms: f64,
+    /// Milliseconds on the CPU recording the dispatches.
     pub record_ms: f64,
     /// Milliseconds in `queue.submit`.
     pub submit_ms: f64,
@@ -41,7 +43,7 @@ pub struct DispatchTime {
 impl GpuProfile {
     /// The whole inference as the caller sees it.
     pub fn total_ms(&self) -> f64 {
-        self.record_ms + self.submit_ms + self.wait_ms + self.read_ms
+        self.upload_ms + self.record_ms + self.submit_ms + self.wait_ms + self.read_ms
     }
 }
 
@@ -65,7 +67,9 @@ impl GpuModel {
         let input_shapes: Vec<Vec<usize>> = inputs.iter().map(|t| t.shape.clone()).collect();
         let plan = self.plan(graph, &input_shapes)?;
         let start = now_ms();
-        let commands = self.record(&plan, inputs, None);
+        self.upload(&plan, inputs);
+        let uploaded = now_ms();
+        let commands = self.record(&plan, None);
         let recorded = now_ms();
         self.gpu.queue.submit([commands]);
         let submitted = now_ms();
@@ -96,7 +100,8 @@ impl GpuModel {
         Ok(GpuProfile {
             dispatches,
             submits: 1,
-            record_ms: recorded - start,
+            upload_ms: uploaded - start,
+            record_ms: recorded - uploaded,
             submit_ms: submitted - recorded,
             wait_ms: ready - submitted,
             read_ms: read - ready,
@@ -123,7 +128,8 @@ impl GpuModel {
         };
         let resolved = buffer("timestamps", wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
         let readback = buffer("timestamps read", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let timed = self.record(plan, inputs, Some(&query_set));
+        self.upload(plan, inputs);
+        let timed = self.record(plan, Some(&query_set));
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("resolve") });
         encoder.resolve_query_set(&query_set, 0..count, &resolved, 0);
         encoder.copy_buffer_to_buffer(&resolved, 0, &readback, 0, bytes);

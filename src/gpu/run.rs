@@ -71,24 +71,24 @@ impl GpuModel {
 
     /// Records and submits one run; the returned oneshot fires when the results are readable.
     fn submit(&self, plan: &Plan, inputs: &[Tensor]) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
-        let commands = self.record(plan, inputs, None);
+        self.upload(plan, inputs);
+        let commands = self.record(plan, None);
         self.gpu.queue.submit([commands]);
         map_staging(plan)
     }
 
-    /// Writes the inputs and records a run: every dispatch in one compute pass, then the outputs copied to
-    /// the staging buffer. With a query set (profiles), each dispatch gets a pass of its own, timestamped
-    /// at its start and end (queries 2i and 2i + 1): WebGPU allows timestamps only at pass boundaries.
-    pub(super) fn record(
-        &self,
-        plan: &Plan,
-        inputs: &[Tensor],
-        timestamps: Option<&wgpu::QuerySet>,
-    ) -> wgpu::CommandBuffer {
-        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
+    /// Writes the inputs to their buffers (staged by the queue until the next submission).
+    pub(super) fn upload(&self, plan: &Plan, inputs: &[Tensor]) {
         for (buffer, t) in plan.inputs.iter().zip(inputs) {
-            queue.write_buffer(buffer, 0, bytemuck::cast_slice(&t.data));
+            self.gpu.queue.write_buffer(buffer, 0, bytemuck::cast_slice(&t.data));
         }
+    }
+
+    /// Records a run: every dispatch in one compute pass, then the outputs copied to the staging buffer.
+    /// With a query set (profiles), each dispatch gets a pass of its own, timestamped at its start and end
+    /// (queries 2i and 2i + 1): WebGPU allows timestamps only at pass boundaries.
+    pub(super) fn record(&self, plan: &Plan, timestamps: Option<&wgpu::QuerySet>) -> wgpu::CommandBuffer {
+        let device = &self.gpu.device;
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("run") });
         let dispatch = |pass: &mut wgpu::ComputePass, d: &super::bind::Dispatch| {
             pass.set_pipeline(&self.pipelines[&d.kernel]);

@@ -199,8 +199,16 @@ pub struct Node {
     pub output: TensorId,
 }
 
+/// Whether every value is finite (its exponent bits not all ones), in blocks without an early exit, which
+/// the compiler turns into vector code: a batch of 32 faces is 1.2 M values, and `position(!is_finite)`
+/// took a millisecond over them, a third of the GPU's whole inference.
+fn all_finite(data: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    data.chunks(256).all(|block| block.iter().fold(true, |ok, v| ok & (v.to_bits() & EXPONENT != EXPONENT)))
+}
+
 /// A model: tensors, nodes in execution order, graph inputs and outputs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Graph {
     pub tensors: Vec<TensorInfo>,
     pub nodes: Vec<Node>,
@@ -229,7 +237,8 @@ impl Graph {
                     t.shape
                 )));
             }
-            if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+            if !all_finite(&t.data) {
+                let i = t.data.iter().position(|v| !v.is_finite()).unwrap_or_default();
                 return Err(crate::Error::input(format!("input {k} holds a NaN or infinite value (at {i})")));
             }
         }

@@ -4,11 +4,13 @@
 //! (`ErrorKind::name`, listed in `js/index.d.ts`). Pixels, downloads and IndexedDB go through the small JS
 //! glue in `js/glue.js`.
 
+mod auto;
 mod model;
 mod options;
 mod recognizer;
 mod store;
 
+pub use auto::{remember_choice, remembered_choice};
 pub use model::TfliteModel;
 pub use recognizer::Recognizer;
 pub use store::Gallery;

@@ -1,15 +1,17 @@
 //! `Recognizer`: the models loaded once, then detect, identify, enroll and verify on any image source.
 
+use super::auto::auto_target;
 use super::options::Settings;
 use super::store::{change_gallery, Gallery, Shared, Store};
 use super::{embedded_face_js, error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
-use crate::backend::Target;
+use crate::backend::{Backend, Choice, Target};
 use crate::error::ErrorKind;
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
 use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::gallery::Metric;
+use crate::model::Graph;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,8 +24,8 @@ pub struct Recognizer {
     landmarks: LandmarkSource,
     metric: Metric,
     threshold: f32,
-    /// Why `auto` found no GPU to use.
-    no_gpu: Option<String>,
+    /// What `auto` chose and why (none for a backend asked for by name).
+    choice: Option<Choice>,
     store: Shared,
     /// The live tracks (`track`), with the gallery generation their names were decided against; taken out
     /// while a frame is being tracked.
@@ -67,7 +69,14 @@ impl Recognizer {
         HOOK.call_once(|| {
             std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("localface: {info}").into())))
         });
-        let (target, no_gpu) = Target::resolve(s.backend).await.map_err(js_error)?;
+        let (target, choice) = match s.backend {
+            Backend::Auto => {
+                let graph = Graph::from_tflite(embedder).map_err(js_error)?;
+                let (target, choice) = auto_target(embedder, &graph).await;
+                (target, Some(choice))
+            }
+            other => (Target::resolve(other, &Graph::default()).await.map_err(js_error)?.0, None),
+        };
         let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
         let store = Store::open(s.gallery, s.passphrase, pipeline.embedder.dim).await?;
         let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
@@ -77,7 +86,7 @@ impl Recognizer {
             landmarks: s.landmarks,
             metric: s.metric,
             threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
-            no_gpu,
+            choice,
             store: Rc::new(RefCell::new(store)),
             tracker: RefCell::new(Some((Tracker::new(TrackerConfig::default()), 0))),
         })
@@ -90,11 +99,22 @@ impl Recognizer {
         self.pipeline.kernels().name().to_string()
     }
 
-    /// Why the recognizer runs on the CPU although it asked for the GPU (no WebGPU, no adapter, a lost
-    /// device...); undefined otherwise.
+    /// Why the recognizer runs on the CPU although it could have used the GPU (no WebGPU, no adapter, the
+    /// CPU was faster, a lost device...); undefined otherwise.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {
-        self.pipeline.fallback().or_else(|| self.no_gpu.clone())
+        let not_chosen = self.choice.as_ref().filter(|c| !c.gpu).map(|c| c.reason.clone());
+        self.pipeline.fallback().or(not_chosen)
+    }
+
+    /// What `backend: 'auto'` chose and why: `{ gpu, gpuMs, cpuMs, reason, remembered }` (the embedder's
+    /// time per face on each, where timed); undefined for a backend asked for by name.
+    #[wasm_bindgen(getter, js_name = backendChoice)]
+    pub fn backend_choice(&self) -> Result<JsValue, JsValue> {
+        match &self.choice {
+            Some(c) => to_js(c),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
 
     /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd".

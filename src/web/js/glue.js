@@ -255,3 +255,59 @@ export async function decrypt(key, nonce, aad, ciphertext) {
 export function randomBytes(n) {
   return crypto.getRandomValues(new Uint8Array(n));
 }
+
+// `backend: 'auto'` times the embedder on the GPU and the CPU once per browser, adapter and model, and keeps
+// what it chose in a database of its own (not the galleries'): losing it costs one more timing, nothing else.
+const CHOICES_DB = 'localface-choices';
+const CHOICES = 'choices';
+
+/** What identifies this browser and its WebGPU adapter (the one `auto` would use), or null without one. */
+export async function adapterKey() {
+  if (typeof navigator === 'undefined' || !navigator.gpu) return null;
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const info = adapter.info || {};
+  return [navigator.userAgent, info.vendor, info.architecture, info.device, info.description].join('|');
+}
+
+function openChoices() {
+  return new Promise((resolve, reject) => {
+    if (typeof indexedDB === 'undefined') { reject(new Error('no IndexedDB')); return; }
+    const req = indexedDB.open(CHOICES_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(CHOICES);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function choices(mode, use) {
+  const db = await openChoices();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(CHOICES, mode);
+      const req = use(tx.objectStore(CHOICES));
+      tx.oncomplete = () => resolve(req.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** The choice remembered under `key` (a JSON string), or null: storage that fails only costs a timing. */
+export async function loadChoice(key) {
+  try {
+    return (await choices('readonly', (store) => store.get(key))) ?? null;
+  } catch (e) {
+    console.warn('localface: cannot read the remembered backend choice: ' + (e && e.message));
+    return null;
+  }
+}
+
+export async function saveChoice(key, value) {
+  try {
+    await choices('readwrite', (store) => store.put(value, key));
+  } catch (e) {
+    console.warn('localface: cannot remember the backend choice: ' + (e && e.message));
+  }
+}

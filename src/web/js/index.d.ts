@@ -136,14 +136,32 @@ export class Gallery {
   import(bytes: Uint8Array): Promise<void>;
 }
 
+/** What `backend: 'auto'` chose. It times the embedder on the GPU and on the CPU kernels once per browser,
+ *  adapter and model (a few hundred milliseconds), keeps the result in the page's storage (IndexedDB), and
+ *  takes the faster. A GPU emulated on the CPU (SwiftShader) is not timed: the CPU kernels are faster. */
+export interface BackendChoice {
+  /** The GPU was chosen (else the CPU kernels). */
+  gpu: boolean;
+  /** The embedder's time per face (batch 1) on each, where timed. */
+  gpuMs: number | null;
+  cpuMs: number | null;
+  /** Why, in words: 'the GPU: the embedder took 1.10 ms on ... and 21.5 ms on the CPU kernels'. */
+  reason: string;
+  /** Taken from an earlier timing on this browser and adapter, not timed now. */
+  remembered: boolean;
+}
+
 export class Recognizer {
   private constructor();
   static create(options?: RecognizerOptions): Promise<Recognizer>;
   free(): void;
   /** Where the networks run now; turns from 'gpu' to 'cpu' for good if the GPU fails. */
   readonly backend: 'cpu' | 'gpu' | 'reference';
-  /** Why it runs on the CPU although the GPU was asked for (no WebGPU, no adapter, device lost). */
+  /** Why it runs on the CPU although it could have used the GPU (no WebGPU, no adapter, the CPU was
+   *  faster, device lost). */
   readonly fallbackReason: string | undefined;
+  /** What `backend: 'auto'` chose and why; undefined for a backend asked for by name. */
+  readonly backendChoice: BackendChoice | undefined;
   /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
   readonly kernels: string;
   readonly threshold: number;
@@ -167,6 +185,8 @@ export class RecognizerWorker {
   /** As of the last answered call. */
   readonly backend: 'cpu' | 'gpu';
   readonly fallbackReason: string | null;
+  /** As chosen when the worker started. */
+  readonly backendChoice: BackendChoice | null;
   readonly kernels: string;
   readonly threshold: number;
   /** Whether the stored gallery is encrypted (a passphrase was given). */

@@ -35,6 +35,7 @@ export class RecognizerWorker {
     this._next = 1;
     this.backend = null;
     this.fallbackReason = null;
+    this.backendChoice = null;
     this.kernels = null;
     this.threshold = null;
     this.galleryRestored = null;

@@ -13,7 +13,7 @@ async function call(method, args) {
     try {
       return {
         kernels: recognizer.kernels, threshold: recognizer.threshold, encrypted: gallery.encrypted,
-        galleryRestored: gallery.restored ?? null,
+        galleryRestored: gallery.restored ?? null, backendChoice: recognizer.backendChoice ?? null,
       };
     } finally {
       gallery.free();

@@ -1,6 +1,10 @@
-//! Where networks run. A `Network` is a graph loaded for a target (the CPU kernels or a GPU); the face
-//! pipeline only calls `run`. On the GPU, any failure (device lost, out of memory, a driver error) moves the
+//! Where networks run. A `Network` is a graph loaded for a target (the CPU kernels or a GPU), chosen by
+//! the caller or by `auto` (which times both); the face pipeline only calls `run`. On the GPU, any failure (device lost, out of memory, a driver error) moves the
 //! network to the CPU for good, reruns the request there and keeps the reason for the caller to report.
+
+mod auto;
+
+pub use auto::{race, Choice};
 
 use crate::cpu::CpuModel;
 use crate::error::{unknown_choice, Error, ErrorKind, Result};
@@ -46,19 +50,17 @@ pub enum Target {
 }
 
 impl Target {
-    /// Resolves a backend; with `Auto`, also why the GPU is not used (when it is not).
-    pub async fn resolve(backend: Backend) -> Result<(Target, Option<String>)> {
+    /// Resolves a backend; `Auto` through `Target::auto`, with `embedder` as the network to time, and
+    /// what it chose and why.
+    pub async fn resolve(backend: Backend, embedder: &Graph) -> Result<(Target, Option<Choice>)> {
         match backend {
             Backend::Reference => Ok((Target::Reference, None)),
             Backend::Cpu => Ok((Target::Cpu, None)),
             Backend::Gpu => Ok((Target::Gpu(Gpu::new().await?), None)),
-            Backend::Auto => match Gpu::new().await {
-                Ok(gpu) if gpu.software => {
-                    Ok((Target::Cpu, Some(format!("{} is a software GPU, slower than the CPU kernels", gpu.name))))
-                }
-                Ok(gpu) => Ok((Target::Gpu(gpu), None)),
-                Err(e) => Ok((Target::Cpu, Some(e.to_string()))),
-            },
+            Backend::Auto => {
+                let (target, choice) = Target::auto(embedder, None).await;
+                Ok((target, Some(choice)))
+            }
         }
     }
 }
