@@ -229,3 +229,39 @@ fn an_encrypted_gallery_needs_its_passphrase() {
     assert_eq!(json_lines(&out)[0]["faces"][0]["name"], "amy");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The whole output of `localface profile` as JSON (pretty-printed over several lines).
+fn profile_json(backend: &str, args: &[&str]) -> serde_json::Value {
+    let out = localface_on(backend, &[&["profile", "--runs", "2"], args].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn profile_times_each_op_on_the_cpu_and_each_dispatch_on_the_gpu() {
+    let cpu = profile_json("cpu", &["onet.tflite", "--batch", "2"]);
+    assert_eq!((cpu["backend"].as_str(), cpu["batch"].as_u64()), (Some("cpu"), Some(2)));
+    let steps = cpu["steps"].as_array().unwrap();
+    assert_eq!(steps.len() as u64, cpu["ops"].as_u64().unwrap());
+    assert!(steps.iter().all(|s| s["op"].is_string() && s["ms"].as_f64().is_some_and(|ms| ms >= 0.0)), "{cpu}");
+    assert!(cpu["total_ms"].as_f64().unwrap() > 0.0 && cpu["top"].as_array().unwrap().len() == steps.len().min(10));
+    // On the GPU: one submission, a dispatch per step, each timed where the adapter has timestamp queries,
+    // and the CPU side in phases; --fusion changes the dispatches.
+    let gpu = profile_json("gpu", &["MobileFaceNet.tflite"]);
+    assert_eq!((gpu["backend"].as_str(), gpu["submits"].as_u64()), (Some("gpu"), Some(1)), "{gpu}");
+    let dispatches = gpu["steps"].as_array().unwrap();
+    assert_eq!(dispatches.len() as u64, gpu["dispatches"].as_u64().unwrap());
+    assert_eq!(dispatches.len(), 52, "MobileFaceNet with its residual ADDs fused");
+    assert!(dispatches.iter().any(|d| d["op"] == "CONV_2D+ADD" && d["kernel"] == "Matmul64x64"), "{gpu}");
+    if gpu["timestamps"] == true {
+        assert!(dispatches.iter().all(|d| d["ms"].as_f64().is_some_and(|ms| ms > 0.0)), "{gpu}");
+    }
+    for phase in ["upload_ms", "record_ms", "submit_ms", "wait_ms", "read_ms"] {
+        assert!(gpu["cpu_side"][phase].as_f64().is_some_and(|ms| ms >= 0.0), "{phase}: {gpu}");
+    }
+    let all = profile_json("gpu", &["MobileFaceNet.tflite", "--fusion", "all"]);
+    assert_eq!((all["dispatches"].as_u64(), all["fusion"].as_str()), (Some(36), Some("all")));
+    let out = localface(&["profile", "MobileFaceNet.tflite", "--fusion", "most"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fusion 'most'"), "{}", String::from_utf8_lossy(&out.stderr));
+}

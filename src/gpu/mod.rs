@@ -56,7 +56,8 @@ pub enum Fault {
 
 /// What the kernels need of an adapter beyond WebGPU's defaults.
 const WORKGROUP_INVOCATIONS: u32 = 256;
-const WORKGROUP_STORAGE: u32 = 8192;
+/// The matmul's two slices of 272 vec4s (matmul_tile.wgsl).
+const WORKGROUP_STORAGE: u32 = 2 * 272 * 16;
 const STORAGE_BUFFERS: u32 = 5;
 
 impl Gpu {

@@ -133,6 +133,8 @@ test('the demo says why it runs on the CPU, and recognises on WebGPU when asked 
     await until(page, () => window.localface.ready);
     assert.equal(await page.evaluate(() => window.localface.backend), 'cpu');
     assert.match(await page.textContent('#messages'), /software GPU/);
+    // The chip says why on hover: what auto chose, untimed on an emulated GPU.
+    assert.match(await page.getAttribute('#backend', 'title'), /^Chosen automatically: .*software GPU/);
   });
   // ?backend=gpu: the networks run on WebGPU; a person enrolled from the camera is recognised.
   await withBrowser({ camera: personA }, async (context) => {
