@@ -161,6 +161,8 @@ async function startCamera() {
   $('start').disabled = true;
   $('stop').disabled = false;
   state.running = true;
+  // A new video: the tracks of the last one (if any) mean nothing in it.
+  await recognizer.resetTracks();
   loop();
 }
 
@@ -192,7 +194,8 @@ async function loop() {
     if (!state.running || video.readyState < 2) continue;
     let faces;
     try {
-      faces = await recognizer.identify(await createImageBitmap(video));
+      // Tracking: faces keep their ids and names between frames; the worker detects and embeds only when needed.
+      faces = await recognizer.track(await createImageBitmap(video));
     } catch (e) {
       say('Recognition failed: ' + e.message, 'error');
       continue;

@@ -5,9 +5,9 @@
 //!
 //! By default only the ADDs are fused (`Fusion::Add`). The depthwise convolution, computed inside the
 //! matmul's loop over k, makes each step of that loop wait on nine loads: on an H200 at batch 1 the fused
-//! dispatch took 60 to 150 us where the two it replaces took 25, and MobileFaceNet ran in 1.59 ms with
-//! `Fusion::All` (36 dispatches) against 0.99 ms with `Fusion::Add` (52). `localface profile --fusion`
-//! measures each on other GPUs.
+//! dispatch took 60 to 150 us where the two it replaces took 25, and MobileFaceNet ran in 1.50 ms with
+//! `Fusion::All` (36 dispatches) against 0.83 ms with `Fusion::Add` (52; 0.86 ms with no fusion, 64).
+//! `localface profile --fusion` measures each on other GPUs.
 
 use super::kernels::{kernel_of, Kernel};
 use crate::model::{Activation, Graph, Op, TensorId};

@@ -53,7 +53,8 @@ export interface Person { name: string; samples: number }
 export interface Progress { file: string; loaded: number; total: number }
 
 export interface RecognizerOptions {
-  /** 'auto' (default), 'cpu' or 'gpu' ('reference': the scalar kernels, slow, for checking the others). */
+  /** 'auto' (default: the GPU where it runs the embedder faster than the CPU, see `BackendChoice`), 'cpu' or
+   *  'gpu' ('reference': the scalar kernels, slow, for checking the others). */
   backend?: 'auto' | 'cpu' | 'gpu' | 'reference';
   /** Where the .tflite models are; the package's models/ folder by default. */
   modelBaseUrl?: string;
