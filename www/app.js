@@ -11,6 +11,8 @@ const ctx = overlay.getContext('2d');
 const state = (window.localface = {
   ready: false, running: false, frames: 0, fps: 0, faces: [], backend: null, error: null,
   firstRecognizedMs: null, people: [], locked: false,
+  // Milliseconds spent in the worker's calls of the live loop (frame transfer included), and their count.
+  recognizeMs: 0,
 });
 
 let recognizer = null;
@@ -194,8 +196,12 @@ async function loop() {
     if (!state.running || video.readyState < 2) continue;
     let faces;
     try {
-      // Tracking: faces keep their ids and names between frames; the worker detects and embeds only when needed.
-      faces = await recognizer.track(await createImageBitmap(video));
+      const frame = await createImageBitmap(video);
+      const start = performance.now();
+      // Tracking: faces keep their ids and names between frames; the worker detects and embeds only when
+      // needed. ?live=identify runs the whole pipeline on every frame instead (for measuring the two).
+      faces = await (params.get('live') === 'identify' ? recognizer.identify(frame) : recognizer.track(frame));
+      state.recognizeMs += performance.now() - start;
     } catch (e) {
       say('Recognition failed: ' + e.message, 'error');
       continue;

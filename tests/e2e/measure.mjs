@@ -1,6 +1,6 @@
 // Measurements of the demo page in headless Chromium (a benchmark, not a test): .wasm sizes, time from
 // navigation to the first recognised face, frames per second of the live loop with one face on each build,
-// and memory after 100 and after N frames. Run after scripts/build-web.sh:
+// the live loop with tracking off and on (one face, six faces), and memory after 100 and after N frames. Run after scripts/build-web.sh:
 //   node tests/e2e/measure.mjs [FRAMES]              (default 2000)
 //   node tests/e2e/measure.mjs 20000 --memory-only   (the soak: only the memory curve of a long live loop)
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -63,6 +63,42 @@ for (const query of MEMORY_ONLY ? [] : ['', '&simd=plain', '&backend=gpu']) {
   const where = backend === 'gpu' ? 'WebGPU backend' : `CPU backend (${kernels})`;
   console.log(`live loop, one face, ${where}: ${(await fps(page, 10)).toFixed(1)} frames per second`);
   await context.close();
+}
+
+// Tracking off (?live=identify: the whole pipeline on every frame) and on (the demo's default), one face (Ada,
+// enrolled) and six strangers (group/bbt4.jpg, faces about 90 px): frames per second, the worker's time per
+// frame, the share of frames where every face has the right name, and how often a track's name changed.
+const group = video('group-six', 300, ['group/bbt4.jpg']);
+for (const [what, cam, who] of MEMORY_ONLY ? [] : [['one face', camera, 'Ada'], ['six strangers', group, null]]) {
+  for (const live of ['identify', 'track']) {
+    context = await launch({ profile, camera: cam });
+    page = await context.newPage();
+    await page.goto(server.url + '/?camera=on&live=' + live);
+    await until(page, () => window.localface.frames > 5, undefined, 300000);
+    const s0 = await page.evaluate(() => ({ frames: window.localface.frames, ms: window.localface.recognizeMs }));
+    const names = new Map();
+    let [frames, right, changes, faces] = [0, 0, 0, 0];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10000) {
+      const n = await page.evaluate(() => window.localface.frames);
+      await until(page, (k) => window.localface.frames > k, n);
+      const seen = await page.evaluate(() => window.localface.faces);
+      frames += 1;
+      faces += seen.length;
+      if (seen.length && seen.every((f) => f.name === who)) right += 1;
+      for (const f of seen.filter((f) => f.trackId !== undefined)) {
+        if (names.has(f.trackId) && names.get(f.trackId) !== f.name) changes += 1;
+        names.set(f.trackId, f.name);
+      }
+    }
+    const s1 = await page.evaluate(() => ({ frames: window.localface.frames, ms: window.localface.recognizeMs }));
+    const seconds = (Date.now() - t0) / 1000;
+    const perFrame = (s1.ms - s0.ms) / (s1.frames - s0.frames);
+    console.log(`${what}, ${live}: ${((s1.frames - s0.frames) / seconds).toFixed(1)} fps, worker ${perFrame.toFixed(1)} ms per frame, `
+      + `${(faces / frames).toFixed(1)} faces per frame, right names in ${right} of ${frames} sampled frames`
+      + (live === 'track' ? `, ${names.size} tracks, ${changes} name changes` : ''));
+    await context.close();
+  }
 }
 
 // Memory: wasm memory of the worker's instance, the page's JS heap after GC, and the browser's estimate for
