@@ -120,6 +120,23 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
   assert.deepEqual(foreign(requests), []);
 });
 
+test('a poor shot is refused while capturing, and the page says how to make a better one', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  // Ada's photo as a dark room would show it: her face is found, but too dark to enrol.
+  const dark = video('person-a-dark', 60, ['emotions-a/a1.jpg@0.15']);
+  await withBrowser({ camera: dark }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on');
+    await until(page, () => window.localface.ready && window.localface.frames > 3);
+    await page.fill('#name', 'Ada');
+    await page.click('#capture');
+    await until(page, () => document.querySelector('#messages').textContent.includes('Only 0 of 3 shots'), undefined, 60000);
+    const messages = await page.textContent('#messages');
+    assert.match(messages, /Hold on: .*too dark/, messages);
+    assert.equal(await page.evaluate(() => window.localface.people.length), 0, 'nothing was enrolled');
+  });
+});
+
 test('a denied camera is explained, and photos can still be enrolled', { timeout: 300000 }, async () => {
   await withBrowser({ camera: 'deny' }, async (context) => {
     const page = await context.newPage();

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Makes a .y4m video for Chromium's fake camera from photos: each photo letterboxed to 640x480 and held
-for FRAMES frames (PHOTO:N holds it N frames), at 30 fps, 4:2:0.
+for FRAMES frames (PHOTO:N holds it N frames; PHOTO@G multiplies its pixels by G, as a darker room would),
+at 30 fps, 4:2:0.
 
-Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N]...
+Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N][@G]...
 """
 import sys
 
@@ -28,8 +29,11 @@ def yuv420(img):
 with open(out, "wb") as f:
     f.write(f"YUV4MPEG2 W{W} H{H} F30:1 Ip A1:1 C420jpeg\n".encode())
     for spec in photos:
+        spec, _, gain = spec.partition("@")
         path, _, hold = spec.partition(":")
         img = Image.open(path).convert("RGB")
+        if gain:
+            img = Image.fromarray(np.clip(np.asarray(img, dtype=np.float32) * float(gain), 0, 255).astype(np.uint8))
         scale = min(W / img.width, H / img.height)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
         canvas = Image.new("RGB", (W, H), (40, 40, 40))

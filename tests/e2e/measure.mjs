@@ -1,6 +1,7 @@
 // Measurements of the demo page in headless Chromium (a benchmark, not a test): .wasm sizes, time from
 // navigation to the first recognised face, frames per second of the live loop with one face on each build,
-// the live loop with tracking off and on (one face, six faces), and memory after 100 and after N frames. Run after scripts/build-web.sh:
+// the live loop with tracking off and on (one face, six faces), the copies a frame goes through, and memory
+// after 100 and after N frames. Run after scripts/build-web.sh:
 //   node tests/e2e/measure.mjs [FRAMES]              (default 2000)
 //   node tests/e2e/measure.mjs 20000 --memory-only   (the soak: only the memory curve of a long live loop)
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -99,6 +100,47 @@ for (const [what, cam, who] of MEMORY_ONLY ? [] : [['one face', camera, 'Ada'], 
       + (live === 'track' ? `, ${names.size} tracks, ${changes} name changes` : ''));
     await context.close();
   }
+}
+
+// The copies a camera frame goes through on its way to the networks, each timed on its own: on the page,
+// createImageBitmap(video) (the bitmap is then transferred to the worker, which copies nothing); in the
+// worker, the glue's toImageData (drawImage onto a 2D canvas, then getImageData), wasm-bindgen's copy of the
+// pixels into wasm memory, and the core's RGBA to RGB pass. The worker's steps are replayed here on the
+// page's main thread with the same calls (the JS loop stands in for the wasm one), 640x480, median of 60.
+if (!MEMORY_ONLY) {
+  context = await launch({ profile, camera });
+  page = await context.newPage();
+  await page.goto(server.url + '/?camera=on');
+  await until(page, () => window.localface.frames > 5, undefined, 300000);
+  const copies = await page.evaluate(async () => {
+    const video = document.querySelector('video');
+    const times = { bitmap: [], drawImage: [], getImageData: [], toWasm: [], rgb: [] };
+    const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const lap = (name, start) => { times[name].push(performance.now() - start); return performance.now(); };
+    for (let i = 0; i < 60; i++) {
+      await new Promise((resolve) => video.requestVideoFrameCallback(resolve));
+      let t = performance.now();
+      const bitmap = await createImageBitmap(video);
+      t = lap('bitmap', t);
+      ctx.drawImage(bitmap, 0, 0);
+      t = lap('drawImage', t);
+      const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      t = lap('getImageData', t);
+      const pixels = new Uint8Array(image.data);
+      t = lap('toWasm', t);
+      const rgb = new Uint8Array((pixels.length / 4) * 3);
+      for (let p = 0, q = 0; p < pixels.length; p += 4, q += 3) {
+        rgb[q] = pixels[p]; rgb[q + 1] = pixels[p + 1]; rgb[q + 2] = pixels[p + 2];
+      }
+      lap('rgb', t);
+      bitmap.close();
+    }
+    const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
+    return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  });
+  console.log('frame copies, 640x480, ms: ' + Object.entries(copies).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '));
+  await context.close();
 }
 
 // Memory: wasm memory of the worker's instance, the page's JS heap after GC, and the browser's estimate for
