@@ -11,7 +11,7 @@ const ctx = overlay.getContext('2d');
 const state = (window.localface = {
   ready: false, running: false, frames: 0, fps: 0, faces: [], backend: null, error: null,
   firstRecognizedMs: null, people: [], locked: false,
-  // Milliseconds spent in the worker's calls of the live loop (frame transfer included), and their count.
+  // Milliseconds spent in the worker's calls of the live loop (frame transfer included); `frames` counts them.
   recognizeMs: 0,
 });
 
