@@ -3,7 +3,7 @@
 //! makes it; then, where the device has timestamp queries, a second run gives each dispatch its GPU time.
 
 use super::compile::GpuModel;
-use super::run::{map_staging, read_outputs};
+use super::run::{map_read, read_outputs};
 use crate::cpu::now_ms;
 use crate::error::{Error, Result};
 use crate::model::{Graph, Tensor};
@@ -73,7 +73,7 @@ impl GpuModel {
         let recorded = now_ms();
         self.gpu.queue.submit([commands]);
         let submitted = now_ms();
-        let done = map_staging(&plan);
+        let done = map_read(&plan.staging);
         self.wait()?;
         done.recv().await.map_err(|e| Error::gpu(format!("reading the results back: {e}")))?;
         let ready = now_ms();
@@ -134,9 +134,7 @@ impl GpuModel {
         encoder.resolve_query_set(&query_set, 0..count, &resolved, 0);
         encoder.copy_buffer_to_buffer(&resolved, 0, &readback, 0, bytes);
         queue.submit([timed, encoder.finish()]);
-        let done = super::Oneshot::new();
-        let sender = done.clone();
-        readback.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
+        let done = map_read(&readback);
         self.wait()?;
         done.recv().await.map_err(|e| Error::gpu(format!("reading the timestamps: {e}")))?;
         let ticks: Vec<u64> =
@@ -145,15 +143,5 @@ impl GpuModel {
         readback.unmap();
         let ms_per_tick = f64::from(queue.get_timestamp_period()) * 1e-6;
         Ok(ticks.chunks(2).map(|t| t[1].saturating_sub(t[0]) as f64 * ms_per_tick).collect())
-    }
-
-    /// Natively, drives the device until the submitted work is done (the browser does it by itself).
-    fn wait(&self) -> Result<()> {
-        #[cfg(not(target_arch = "wasm32"))]
-        self.gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::gpu(format!("waiting for the GPU: {e}")))?;
-        Ok(())
     }
 }

@@ -28,11 +28,8 @@ impl GpuModel {
         ];
         let planned = self.plan(graph, &input_shapes);
         let done = planned.as_ref().ok().map(|plan| self.submit(plan, inputs));
-        #[cfg(not(target_arch = "wasm32"))]
         if done.is_some() {
-            device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| Error::gpu(format!("waiting for the GPU: {e}")))?;
+            self.wait()?;
         }
         let mapped = match done {
             Some(done) => Some(done.recv().await),
@@ -74,7 +71,17 @@ impl GpuModel {
         self.upload(plan, inputs);
         let commands = self.record(plan, None);
         self.gpu.queue.submit([commands]);
-        map_staging(plan)
+        map_read(&plan.staging)
+    }
+
+    /// Natively, drives the device until the submitted work is done (the browser does it by itself).
+    pub(super) fn wait(&self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::gpu(format!("waiting for the GPU: {e}")))?;
+        Ok(())
     }
 
     /// Writes the inputs to their buffers (staged by the queue until the next submission).
@@ -121,11 +128,11 @@ impl GpuModel {
     }
 }
 
-/// Maps the staging buffer once the GPU is done; the returned oneshot fires when it is readable.
-pub(super) fn map_staging(plan: &Plan) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
+/// Maps a buffer for reading once the GPU is done with it; the returned oneshot fires when it is readable.
+pub(super) fn map_read(buffer: &wgpu::Buffer) -> Arc<Oneshot<std::result::Result<(), wgpu::BufferAsyncError>>> {
     let done = Oneshot::new();
     let sender = done.clone();
-    plan.staging.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
+    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r));
     done
 }
 
