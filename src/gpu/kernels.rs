@@ -55,18 +55,20 @@ impl Kernel {
         Kernel::Reduce,
     ];
 
-    /// The kernel's own shader file (the matmuls', with the tile loop they share after it).
+    /// The kernel's own shader file: the matmuls' with the tile loop they share after it, the convolutions'
+    /// with their shared parameters before it.
     pub(super) fn source(self) -> String {
         let tile_loop = include_str!("shaders/matmul_tile.wgsl");
+        let conv_params = include_str!("shaders/conv_params.wgsl");
         match self {
             Kernel::Matmul64x64 => format!("{}\n{tile_loop}", include_str!("shaders/matmul.wgsl")),
             Kernel::Depthwise3x3Matmul64x64 => {
                 format!("{}\n{tile_loop}", include_str!("shaders/depthwise_matmul.wgsl"))
             }
-            Kernel::Conv2d => include_str!("shaders/conv.wgsl").into(),
-            Kernel::Conv2dC4 => include_str!("shaders/conv_c4.wgsl").into(),
-            Kernel::DepthwiseConv2d => include_str!("shaders/depthwise.wgsl").into(),
-            Kernel::DepthwiseConv2dC4 => include_str!("shaders/depthwise_c4.wgsl").into(),
+            Kernel::Conv2d => format!("{conv_params}\n{}", include_str!("shaders/conv.wgsl")),
+            Kernel::Conv2dC4 => format!("{conv_params}\n{}", include_str!("shaders/conv_c4.wgsl")),
+            Kernel::DepthwiseConv2d => format!("{conv_params}\n{}", include_str!("shaders/depthwise.wgsl")),
+            Kernel::DepthwiseConv2dC4 => format!("{conv_params}\n{}", include_str!("shaders/depthwise_c4.wgsl")),
             Kernel::Binary => include_str!("shaders/binary.wgsl").into(),
             Kernel::Unary => include_str!("shaders/unary.wgsl").into(),
             Kernel::Pool2d => include_str!("shaders/pool.wgsl").into(),

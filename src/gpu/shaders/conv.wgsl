@@ -1,30 +1,6 @@
 // Direct convolution, NHWC, filter OHWI: one invocation per output value. For the few convolutions that
 // are not 1x1 (the models' first layers, O-Net).
 
-struct ConvParams {
-    total: u32,
-    groups_x: u32,
-    h: u32,
-    w: u32,
-    ci: u32,
-    oh: u32,
-    ow: u32,
-    co: u32,
-    kh: u32,
-    kw: u32,
-    stride_h: u32,
-    stride_w: u32,
-    dilation_h: u32,
-    dilation_w: u32,
-    pad_top: u32,
-    pad_left: u32,
-    activation: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: ConvParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 // The filter, then one bias and one PReLU slope per output channel.
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
