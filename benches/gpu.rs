@@ -18,19 +18,6 @@ fn graph(file: &str) -> Graph {
     Graph::from_tflite(&std::fs::read(path).expect("models/: run scripts/fetch-models.sh")).unwrap()
 }
 
-/// Deterministic values in [-1, 1]: the timing does not depend on them.
-fn input(shape: Vec<usize>) -> Tensor {
-    let n: usize = shape.iter().product();
-    let mut s = 7u32;
-    let data = (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(1103515245).wrapping_add(12345);
-            (s >> 8) as f32 / (1 << 23) as f32 - 1.0
-        })
-        .collect();
-    Tensor::new(shape, data).unwrap()
-}
-
 fn time(net: &Network, x: &Tensor) -> (f64, f64) {
     let run = || {
         let t = Instant::now();
@@ -63,17 +50,18 @@ fn main() {
     };
     println!("GPU: {}; CPU: SIMD kernels ({}), one thread", gpu.name, localface::cpu::simd::ARCH);
     let cases = [
-        ("MobileFaceNet", "MobileFaceNet.tflite", 112, [1usize, 8, 32, 128].as_slice()),
-        ("BlazeFace short range", "face_detection_short_range.tflite", 128, [1].as_slice()),
-        ("BlazeFace full range", "face_detection_full_range.tflite", 192, [1].as_slice()),
+        ("MobileFaceNet", "MobileFaceNet.tflite", [1usize, 8, 32, 128].as_slice()),
+        ("BlazeFace short range", "face_detection_short_range.tflite", [1].as_slice()),
+        ("BlazeFace full range", "face_detection_full_range.tflite", [1].as_slice()),
     ];
-    for (name, file, side, batches) in cases {
+    for (name, file, batches) in cases {
         let g = graph(file);
         let on_gpu = block_on(Network::load(g.clone(), &Target::Gpu(gpu.clone())));
         assert_eq!(on_gpu.kernels(), Kernels::Gpu, "{name} did not load on the GPU: {:?}", on_gpu.fallback());
         let on_cpu = Network::new(g, &Target::Cpu);
         for &batch in batches {
-            let x = input(vec![batch, side, side, 3]);
+            // Deterministic values in [-1, 1] (the timing does not depend on them), as `localface profile`.
+            let x = localface::profile::inputs(&on_cpu, batch).unwrap().remove(0);
             let (g_med, g_p90) = time(&on_gpu, &x);
             let (c_med, c_p90) = time(&on_cpu, &x);
             assert!(on_gpu.fallback().is_none(), "{name}: the GPU failed: {:?}", on_gpu.fallback());
