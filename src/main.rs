@@ -208,10 +208,10 @@ fn main_face(faces: Vec<Face>, path: &Path) -> Result<Face> {
 fn run(args: Args) -> Result<bool> {
     if args.command == "profile" {
         let (path, graph) = profiled_graph(&args)?;
-        let target = resolve(&args, &graph)?;
+        let target = resolve(&args, || Ok(graph.clone()))?;
         return profile(&args, &target, &path, graph);
     }
-    let target = resolve(&args, &Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?)?;
+    let target = resolve(&args, || Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?))?;
     match args.command.as_str() {
         "embed" if args.aligned => embed_aligned(&args, &target),
         "detect" | "embed" => detect_or_embed(&args, &target),
@@ -222,8 +222,8 @@ fn run(args: Args) -> Result<bool> {
     }
 }
 
-/// The target of `--backend`: `auto` times `embedder` on the GPU and the CPU, and says what it found.
-fn resolve(args: &Args, embedder: &Graph) -> Result<Target> {
+/// The target of `--backend`: `auto` times the embedder on the GPU and the CPU, and says what it found.
+fn resolve(args: &Args, embedder: impl FnOnce() -> Result<Graph>) -> Result<Target> {
     let (target, choice) = block_on(Target::resolve(args.backend, embedder))?;
     if let Some(c) = choice.filter(|c| c.measured()) {
         eprintln!("localface: backend auto: {}", c.reason);

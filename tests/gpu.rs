@@ -231,7 +231,7 @@ fn the_pipeline_on_the_gpu_finds_the_same_faces_and_falls_back_when_the_device_i
 fn auto_times_a_hardware_gpu_against_the_cpu_and_says_why() {
     let gpu = gpu();
     let embedder = graph(MOBILEFACENET);
-    let (target, choice) = block_on(Target::resolve(Backend::Auto, &embedder)).unwrap();
+    let (target, choice) = block_on(Target::resolve(Backend::Auto, || Ok(embedder.clone()))).unwrap();
     let choice = choice.expect("auto says what it chose");
     if gpu.software {
         assert!(matches!(target, Target::Cpu), "{} is emulated: the CPU kernels are faster", gpu.name);
@@ -241,7 +241,7 @@ fn auto_times_a_hardware_gpu_against_the_cpu_and_says_why() {
         assert_eq!(matches!(target, Target::Gpu(_)), choice.gpu, "{choice:?}");
         // A remembered choice is taken as it is, without timing again.
         let remembered = Choice { gpu: false, reason: "remembered".into(), ..choice.clone() };
-        let (target, again) = block_on(Target::auto(&embedder, Some(remembered)));
+        let (target, again) = block_on(Target::auto(|| Ok(embedder.clone()), Some(remembered)));
         assert!(matches!(target, Target::Cpu) && again.remembered && again.reason == "remembered");
     }
     // The timing itself, on whatever adapter this is: both backends timed, the faster one taken, said in words.
@@ -251,7 +251,7 @@ fn auto_times_a_hardware_gpu_against_the_cpu_and_says_why() {
     assert!(gpu_ms > 0.0 && cpu_ms > 0.0, "{raced:?}");
     assert_eq!(raced.gpu, gpu_ms < cpu_ms, "{raced:?}");
     assert!(raced.reason.contains(&format!("{gpu_ms:.2} ms")) && raced.reason.contains(&format!("{cpu_ms:.2} ms")));
-    assert!(matches!(block_on(Target::resolve(Backend::Gpu, &embedder)).unwrap().0, Target::Gpu(_)));
+    assert!(matches!(block_on(Target::resolve(Backend::Gpu, || Ok(embedder.clone()))).unwrap().0, Target::Gpu(_)));
 }
 
 /// Real aligned crops (the reference inputs) in batches of two.

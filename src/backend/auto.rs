@@ -45,9 +45,10 @@ impl Choice {
 }
 
 impl Target {
-    /// The GPU where `embedder` runs faster on it than on the CPU kernels, and why. `remembered`: an
-    /// earlier choice for this GPU (the browser's storage), taken instead of timing again.
-    pub async fn auto(embedder: &Graph, remembered: Option<Choice>) -> (Target, Choice) {
+    /// The GPU where the embedder runs faster on it than on the CPU kernels, and why. `embedder` is read
+    /// only to time it; `remembered`: an earlier choice for this GPU (the browser's storage), taken
+    /// instead of timing again.
+    pub async fn auto(embedder: impl FnOnce() -> Result<Graph>, remembered: Option<Choice>) -> (Target, Choice) {
         let gpu = match Gpu::new().await {
             Ok(gpu) => gpu,
             Err(e) => return (Target::Cpu, Choice::cpu(e.to_string())),
@@ -58,7 +59,10 @@ impl Target {
         }
         let choice = match remembered {
             Some(c) => Choice { remembered: true, ..c },
-            None => race(embedder, &gpu).await,
+            None => match embedder() {
+                Ok(graph) => race(&graph, &gpu).await,
+                Err(e) => Choice::cpu(format!("the embedder to time cannot be read: {e}")),
+            },
         };
         match choice.gpu {
             true => (Target::Gpu(gpu), choice),

@@ -1,6 +1,7 @@
 //! Where networks run. A `Network` is a graph loaded for a target (the CPU kernels or a GPU), chosen by
-//! the caller or by `auto` (which times both); the face pipeline only calls `run`. On the GPU, any failure (device lost, out of memory, a driver error) moves the
-//! network to the CPU for good, reruns the request there and keeps the reason for the caller to report.
+//! the caller or by `auto` (which times both); the face pipeline only calls `run`. On the GPU, any failure
+//! (device lost, out of memory, a driver error) moves the network to the CPU for good, reruns the request
+//! there and keeps the reason for the caller to report.
 
 mod auto;
 
@@ -21,8 +22,8 @@ pub enum Backend {
     Cpu,
     /// The GPU (WebGPU in the browser, Vulkan natively); an error where there is none.
     Gpu,
-    /// The GPU where there is a hardware one, else the CPU (a GPU emulated on the CPU, such as lavapipe or
-    /// SwiftShader, is slower than the CPU kernels).
+    /// The GPU where it runs the embedder faster than the CPU kernels, timed (`auto.rs`); the CPU where
+    /// there is no GPU, or only one emulated on the CPU, such as lavapipe or SwiftShader.
     Auto,
 }
 
@@ -50,9 +51,12 @@ pub enum Target {
 }
 
 impl Target {
-    /// Resolves a backend; `Auto` through `Target::auto`, with `embedder` as the network to time, and
-    /// what it chose and why.
-    pub async fn resolve(backend: Backend, embedder: &Graph) -> Result<(Target, Option<Choice>)> {
+    /// Resolves a backend; `Auto` through `Target::auto`, with `embedder` giving the network to time (read
+    /// only if there is a timing to do), and what it chose and why.
+    pub async fn resolve(
+        backend: Backend,
+        embedder: impl FnOnce() -> Result<Graph>,
+    ) -> Result<(Target, Option<Choice>)> {
         match backend {
             Backend::Reference => Ok((Target::Reference, None)),
             Backend::Cpu => Ok((Target::Cpu, None)),

@@ -208,7 +208,7 @@ fn all_finite(data: &[f32]) -> bool {
 }
 
 /// A model: tensors, nodes in execution order, graph inputs and outputs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Graph {
     pub tensors: Vec<TensorInfo>,
     pub nodes: Vec<Node>,

@@ -18,14 +18,14 @@ extern "C" {
 
 /// The target of `auto`, from the remembered choice for this browser, adapter and embedder, else timed
 /// (and remembered).
-pub(super) async fn auto_target(embedder_bytes: &[u8], embedder: &Graph) -> (Target, Choice) {
+pub(super) async fn auto_target(embedder_bytes: &[u8]) -> (Target, Choice) {
     let adapter = adapter_key().await.ok().and_then(|k| k.as_string());
     let key = adapter.map(|a| format!("{a}|embedder {:016x}", fnv1a(embedder_bytes)));
     let remembered = match &key {
         Some(k) => remembered_choice(k).await,
         None => None,
     };
-    let (target, choice) = Target::auto(embedder, remembered).await;
+    let (target, choice) = Target::auto(|| Graph::from_tflite(embedder_bytes), remembered).await;
     if let (Some(k), true, false) = (&key, choice.measured(), choice.remembered) {
         remember_choice(k, &choice).await;
     }

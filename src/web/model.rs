@@ -30,7 +30,7 @@ impl TfliteModel {
     #[wasm_bindgen(js_name = onGpu)]
     pub async fn on_gpu(bytes: Vec<u8>) -> Result<TfliteModel, JsValue> {
         let graph = crate::model::Graph::from_tflite(&bytes).map_err(js_error)?;
-        let (target, _) = Target::resolve(Backend::Gpu, &graph).await.map_err(js_error)?;
+        let (target, _) = Target::resolve(Backend::Gpu, || Ok(graph.clone())).await.map_err(js_error)?;
         let net = Network::load(graph, &target).await;
         match net.fallback() {
             Some(reason) => Err(error(ErrorKind::Gpu, format!("the model cannot run on the GPU: {reason}"))),

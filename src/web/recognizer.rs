@@ -71,11 +71,10 @@ impl Recognizer {
         });
         let (target, choice) = match s.backend {
             Backend::Auto => {
-                let graph = Graph::from_tflite(embedder).map_err(js_error)?;
-                let (target, choice) = auto_target(embedder, &graph).await;
+                let (target, choice) = auto_target(embedder).await;
                 (target, Some(choice))
             }
-            other => (Target::resolve(other, &Graph::default()).await.map_err(js_error)?.0, None),
+            other => (Target::resolve(other, || Graph::from_tflite(embedder)).await.map_err(js_error)?.0, None),
         };
         let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
         let store = Store::open(s.gallery, s.passphrase, pipeline.embedder.dim).await?;
