@@ -102,6 +102,15 @@ fn decode_unchecked(bytes: &[u8]) -> Result<Rgb> {
     Rgb::new(rgb.width() as usize, rgb.height() as usize, rgb.into_raw())
 }
 
+/// Writes a frame as an image file, its format from the file name's extension (PNG, JPEG or WebP).
+pub fn save(frame: &Rgb, path: &std::path::Path) -> Result<()> {
+    let image =
+        image::RgbImage::from_raw(frame.width as u32, frame.height as u32, frame.data.clone()).ok_or_else(|| {
+            Error::input(format!("a {}x{} frame of {} bytes", frame.width, frame.height, frame.data.len()))
+        })?;
+    image.save(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))
+}
+
 /// Reads and decodes an image file.
 pub fn load(path: &std::path::Path) -> Result<Rgb> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;

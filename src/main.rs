@@ -2,6 +2,7 @@
 
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
+use localface::face::occlusion::Occlusion;
 use localface::face::{self, align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::{self, Rgb};
@@ -23,6 +24,8 @@ commands:
                                          a shot too small, blurred, turned away or badly lit is refused
   identify --gallery FILE IMAGE...       name (or null) and similarity of each face
   verify IMAGE_A IMAGE_B                 whether the main faces of two images are the same person
+  occlude mask|sunglasses IMAGE OUT      the image with a surgical mask or dark glasses drawn over each face,
+                                         from its landmarks (to try recognition of occluded faces)
   profile MODEL.tflite                   where one inference spends its time: JSON, per op (cpu) or per
                                          dispatch (gpu, with timestamp queries where the adapter has them)
 
@@ -218,6 +221,7 @@ fn run(args: Args) -> Result<bool> {
         "enroll" => enroll(&args, &target),
         "identify" => identify(&args, &target),
         "verify" => verify(&args, &target),
+        "occlude" => occlude(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
     }
 }
@@ -292,7 +296,8 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
     };
     let name = args.positional[0].clone();
     let ok = for_each_file(&args.positional[1..], |f| {
-        let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
+        let image = frame::load(f)?;
+        let faces = block_on(p.faces(&image, &opts, args.landmarks))?;
         if faces.len() > 1 {
             let message = format!("{} faces: enroll needs a photo of one person", faces.len());
             return Err(Error::new(ErrorKind::ManyFaces, message));
@@ -301,7 +306,7 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
         if !args.any_shot {
             face.quality.check()?;
         }
-        gallery.add(&name, &face.embedding)?;
+        gallery.enrol(&name, &block_on(p.templates(&image, &face))?)?;
         Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
     });
     if gallery.count(&name) > 0 {
@@ -309,6 +314,30 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
     }
     report_fallback(p.fallback(), target);
     Ok(ok)
+}
+
+/// `occlude mask|sunglasses IMAGE OUT`: the image with the occlusion drawn over every face found.
+fn occlude(args: &Args, target: &Target) -> Result<bool> {
+    if args.positional.len() != 3 {
+        return Err(usage("occlude: give mask or sunglasses, an image and the file to write"));
+    }
+    let occlusion: Occlusion = args.positional[0].parse()?;
+    let (input, output) = (Path::new(&args.positional[1]), Path::new(&args.positional[2]));
+    let p = load_pipeline(args, target)?;
+    let mut image = frame::load(input).context(input.display())?;
+    let (_, landmarks) = block_on(p.detect(&image, &detect_options(&p, args), args.landmarks))?;
+    if landmarks.is_empty() {
+        return Err(Error::new(ErrorKind::NoFace, format!("no face found in {}", input.display())));
+    }
+    for l in &landmarks {
+        image = occlusion.on_frame(&image, face::alignment(l)?);
+    }
+    frame::save(&image, output)?;
+    println!(
+        "{}",
+        json!({ "image": input.display().to_string(), "faces": landmarks.len(), "out": output.display().to_string() })
+    );
+    Ok(true)
 }
 
 /// `identify --gallery FILE IMAGE...`: each face's name (or null) and score, with `--top K` candidates.

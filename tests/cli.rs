@@ -265,3 +265,36 @@ fn profile_times_each_op_on_the_cpu_and_each_dispatch_on_the_gpu() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fusion 'most'"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_masked_face_is_named_through_the_masked_template_enrolment_stores() {
+    if !have_faces() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("localface-cli-masks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name).display().to_string();
+    let gallery = file("people.lfg");
+    for (name, photo) in [("ada", "emotions-a/a1.jpg"), ("bea", "emotions-b/b1.jpg")] {
+        assert!(localface(&["enroll", "--gallery", &gallery, name, &path(photo)]).status.success());
+    }
+    // Another photo of Ada, and the six strangers of a group photo, all masked.
+    for (photo, out) in [("emotions-a/a6.jpg", "ada-masked.png"), ("group/bbt4.jpg", "group-masked.png")] {
+        let made = localface(&["occlude", "mask", &path(photo), &file(out)]);
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    }
+    let out = localface(&["identify", "--gallery", &gallery, &file("ada-masked.png"), &file("group-masked.png")]);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["faces"][0]["name"], "ada", "{}", lines[0]);
+    let strangers = lines[1]["faces"].as_array().unwrap();
+    assert!(strangers.len() >= 4, "most masked faces are still found: {}", lines[1]);
+    assert!(strangers.iter().all(|f| f["name"].is_null()), "a masked stranger is no one: {}", lines[1]);
+    // Against her bare enrolled shot alone the masked face falls short: the masked template named her.
+    let bare = &json_lines(&localface(&["verify", &path("emotions-a/a1.jpg"), &file("ada-masked.png")]))[0];
+    assert_eq!(bare["same"], false, "{bare}");
+    // A word that is not an occlusion is a usage error.
+    let out = localface(&["occlude", "hat", &path("emotions-a/a6.jpg"), &file("x.png")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mask, sunglasses"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

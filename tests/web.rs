@@ -82,6 +82,39 @@ async fn bad_options_and_inputs_are_js_errors() {
     assert!(failed_as(e, "NoFace").contains("no face found"));
 }
 
+#[wasm_bindgen(inline_js = "
+    export function video_frame(rgba, width, height) {
+        return new VideoFrame(rgba, { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: 0 });
+    }
+    /** A VideoFrame of a canvas holding the ImageData: stored as BGRA, which the browser converts. */
+    export function canvas_video_frame(image) {
+        const canvas = new OffscreenCanvas(image.width, image.height);
+        canvas.getContext('2d').putImageData(image, 0, 0);
+        return new VideoFrame(canvas, { timestamp: 0 });
+    }
+    export function close(frame) { frame.close(); }
+")]
+extern "C" {
+    fn video_frame(rgba: &[u8], width: u32, height: u32) -> JsValue;
+    fn canvas_video_frame(image: &JsValue) -> JsValue;
+    fn close(frame: &JsValue);
+}
+
+/// A VideoFrame's size is checked before its pixels are read: a closed frame (0x0) and one over 16384 pixels
+/// wide are refused by the glue ("image of"), not by the core after the pixels were copied ("frame of").
+#[wasm_bindgen_test]
+async fn empty_and_huge_video_frames_are_refused() {
+    let r = recognizer(None).await;
+    let frame = video_frame(&[128; 4 * 4 * 4], 4, 4);
+    close(&frame);
+    assert!(failed_as(r.detect(frame).await.unwrap_err(), "InputInvalid").contains("empty image (0x0)"));
+    let wide = video_frame(&vec![128; 16385 * 4], 16385, 1);
+    assert!(
+        failed_as(r.detect(wide.clone()).await.unwrap_err(), "InputInvalid").contains("image of 16385x1 is too large")
+    );
+    close(&wide);
+}
+
 #[cfg(shared_faces)]
 mod photos {
     use super::*;
@@ -100,6 +133,31 @@ mod photos {
         let b = get(&faces[0], "box");
         assert!(get(&b, "width").as_f64().unwrap() > 200.0);
         assert!(get(&faces[0], "score").as_f64().unwrap() > 0.8);
+    }
+
+    /// A VideoFrame (copied by the browser straight into wasm memory) gives what the same pixels give as
+    /// ImageData, whether stored as RGBA or BGRA; and also when wasm memory grows while the copy is pending
+    /// (futures_join polls the detection first), which detaches the view the copy writes into: the glue
+    /// then copies the frame again into an array of its own. (This Chromium writes the pixels before
+    /// `copyTo` returns, so here that second copy is what is checked, not that the first one was lost.)
+    #[wasm_bindgen_test]
+    async fn a_video_frame_gives_what_its_image_data_gives() {
+        let r = recognizer(None).await;
+        let photo = localface::frame::decode(A1).unwrap();
+        let rgba: Vec<u8> = photo.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        let (w, h) = (photo.width as u32, photo.height as u32);
+        let image = rgba_image(&rgba, w, h);
+        let expected = js_sys::JSON::stringify(&r.detect(image.clone()).await.unwrap()).unwrap();
+        assert_eq!(array(js_sys::JSON::parse(&String::from(&expected)).unwrap()).len(), 1);
+        for frame in [video_frame(&rgba, w, h), canvas_video_frame(&image)] {
+            let faces = r.detect(frame.clone()).await.unwrap();
+            assert_eq!(js_sys::JSON::stringify(&faces).unwrap(), expected);
+            let grow = async { core::arch::wasm32::memory_grow(0, 1) };
+            let (faces, grown) = futures_join(r.detect(frame.clone()), grow).await;
+            assert_ne!(grown, usize::MAX, "wasm memory grew");
+            assert_eq!(js_sys::JSON::stringify(&faces.unwrap()).unwrap(), expected);
+            close(&frame);
+        }
     }
 
     #[wasm_bindgen_test]

@@ -187,6 +187,13 @@ function nextFrame() {
   });
 }
 
+/** The video's current frame, to be transferred to the worker: a VideoFrame where the browser has them (it
+ *  wraps the decoded frame without copying pixels, and the worker copies it once, straight into wasm memory),
+ *  else an ImageBitmap. */
+async function grabFrame() {
+  return typeof VideoFrame !== 'undefined' ? new VideoFrame(video) : createImageBitmap(video);
+}
+
 // One frame in flight at a time: grab, recognise in the worker, draw, repeat.
 async function loop() {
   let windowStart = performance.now();
@@ -195,8 +202,9 @@ async function loop() {
     await nextFrame();
     if (!state.running || video.readyState < 2) continue;
     let faces;
+    let frame = null;
     try {
-      const frame = await createImageBitmap(video);
+      frame = await grabFrame();
       const start = performance.now();
       // Tracking: faces keep their ids and names between frames; the worker detects and embeds only when
       // needed. ?live=identify runs the whole pipeline on every frame instead (for measuring the two).
@@ -205,6 +213,10 @@ async function loop() {
     } catch (e) {
       say('Recognition failed: ' + e.message, 'error');
       continue;
+    } finally {
+      // A frame sent to the worker is closed already (transferred); this is for one that failed before it
+      // went: a camera has few frame buffers, and one left open until garbage collection can stall the video.
+      if (frame) frame.close();
     }
     if (recognizer.backend !== state.backend) showBackend();
     state.frames += 1;
@@ -327,14 +339,18 @@ async function captureShots() {
   let taken = 0;
   let last = null;
   for (let attempt = 0; attempt < 8 && taken < 3; attempt++) {
+    let frame = null;
     try {
-      await recognizer.enroll(name, await createImageBitmap(video));
+      frame = await grabFrame();
+      await recognizer.enroll(name, frame);
       taken += 1;
     } catch (e) {
       // A frame without exactly one face is skipped; anything else is worth showing as it is.
       last = { NoFace: 'no face in view', ManyFaces: 'more than one face in view' }[e.name] || e.message;
       // A poor shot says how to make a better one: show it at once, while the person can still act on it.
       if (e.name === 'PoorShot') say(e.message.replace(/^a poor shot: /, 'Hold on: '), 'warn');
+    } finally {
+      if (frame) frame.close();
     }
     await new Promise((r) => setTimeout(r, 350));
   }

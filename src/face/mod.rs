@@ -12,11 +12,13 @@ pub mod track;
 use crate::backend::{Kernels, Network, Target};
 use crate::error::{Context, Error, Result};
 use crate::frame::Rgb;
+use crate::gallery::Template;
 use crate::model::Graph;
-use align::{face_map, warp, Edge, CROP, TEMPLATE, TEMPLATE_MOUTH_CENTRE};
+use align::{face_map, warp, Affine, Edge, CROP, TEMPLATE, TEMPLATE_MOUTH_CENTRE};
 use detect::{DetectOptions, Detection, Detector, Range};
 use embed::Embedder;
 use landmarks::{blazeface_four, Landmarker};
+use occlusion::Occlusion;
 use quality::Quality;
 
 /// The file names of the default models.
@@ -128,6 +130,18 @@ impl Pipeline {
             .collect())
     }
 
+    /// What enrolment stores for a face found in `frame`: its embedding, and the embeddings of its aligned
+    /// crop with a surgical mask and with dark glasses drawn on (see `gallery::Template`). The command-line
+    /// tool and the web API both enrol through this.
+    pub async fn templates(&self, frame: &Rgb, face: &Face) -> Result<Vec<(Template, Vec<f32>)>> {
+        let crop = aligned_crop(frame, &face.landmarks)?;
+        let occluded = [(Template::Masked, Occlusion::Mask), (Template::Sunglasses, Occlusion::Sunglasses)];
+        let crops: Vec<Rgb> = occluded.iter().map(|(_, o)| o.on_crop(&crop)).collect();
+        let embeddings = self.embedder.embed(&crops).await?;
+        let shot = (Template::Shot, face.embedding.clone());
+        Ok(std::iter::once(shot).chain(occluded.iter().map(|(t, _)| *t).zip(embeddings)).collect())
+    }
+
     /// Detections with the landmarks to align them: O-Net's when asked for and loaded, else BlazeFace's.
     ///
     /// When O-Net is loaded it also confirms weak detections, as in MTCNN's last stage: a detection scoring
@@ -182,12 +196,16 @@ impl Pipeline {
     }
 }
 
-/// The 112x112 crop aligned onto the ArcFace template.
-pub fn aligned_crop(frame: &Rgb, landmarks: &Landmarks) -> Result<Rgb> {
+/// The map from the aligned crop's pixels to the frame's, for a face's landmarks.
+pub fn alignment(landmarks: &Landmarks) -> Result<Affine> {
     let map = match landmarks {
         Landmarks::Five(p) => face_map(p, &TEMPLATE),
         Landmarks::Four(p) => face_map(p, &[TEMPLATE[0], TEMPLATE[1], TEMPLATE[2], TEMPLATE_MOUTH_CENTRE]),
     };
-    let map = map.ok_or_else(|| Error::input("landmarks are degenerate: cannot align the face"))?;
-    Ok(warp(frame, map, CROP, CROP, Edge::Black))
+    map.ok_or_else(|| Error::input("landmarks are degenerate: cannot align the face"))
+}
+
+/// The 112x112 crop aligned onto the ArcFace template.
+pub fn aligned_crop(frame: &Rgb, landmarks: &Landmarks) -> Result<Rgb> {
+    Ok(warp(frame, alignment(landmarks)?, CROP, CROP, Edge::Black))
 }

@@ -14,6 +14,18 @@ pub enum Occlusion {
     Sunglasses,
 }
 
+impl std::str::FromStr for Occlusion {
+    type Err = crate::error::Error;
+
+    fn from_str(s: &str) -> crate::error::Result<Occlusion> {
+        match s {
+            "mask" => Ok(Occlusion::Mask),
+            "sunglasses" => Ok(Occlusion::Sunglasses),
+            other => Err(crate::error::unknown_choice("occlusion", other, &["mask", "sunglasses"])),
+        }
+    }
+}
+
 /// The mask's outline in template coordinates: over the nose's bridge, out to the cheeks, under the chin.
 const MASK: [[f32; 2]; 10] = [
     [12.0, 66.0],

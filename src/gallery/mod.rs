@@ -1,21 +1,8 @@
-//! The gallery: enrolled people, each with one or more embeddings; 1:N search; the on-disk format.
-//!
-//! File format (little-endian), version 1:
-//!
-//! ```text
-//! "LFGALLRY"  magic, 8 bytes
-//! u32         version (1)
-//! u32         dim: the embedding width
-//! u32         people
-//! u32         rows: embeddings, all people together
-//! people x    u16 name length, UTF-8 name
-//! rows x      u32 person index, dim x f32
-//! u32         CRC-32 (IEEE) of everything before it
-//! ```
-//!
-//! Every count is checked against the bytes that must hold it before anything is allocated.
+//! The gallery: enrolled people, each with one or more embeddings; 1:N search. The file format is in
+//! `file.rs`.
 
 mod crc32;
+mod file;
 pub mod sealed;
 
 pub use crc32::crc32;
@@ -23,8 +10,6 @@ pub use crc32::crc32;
 use crate::error::{Error, ErrorKind, Result};
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"LFGALLRY";
-const VERSION: u32 = 1;
 /// The widest embedding and the longest name a file may declare.
 const MAX_DIM: usize = 4096;
 const MAX_NAME: usize = 256;
@@ -81,6 +66,43 @@ impl Metric {
 /// different-person distributions measured on ../shared/data/faces (see the README).
 pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.5;
 
+/// What an embedding of an enrolled person was made from.
+///
+/// Besides each shot's own embedding, enrolment stores the same aligned crop with a surgical mask and with
+/// dark glasses drawn on it (`face::occlusion`): a masked face is much more like a masked template of the
+/// same person than like their bare face. But two masked faces are also more alike than two bare faces,
+/// whoever wears them, so a template's similarity must pass the threshold by a margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// The face as it was photographed.
+    Shot,
+    /// The shot with a surgical mask drawn on.
+    Masked,
+    /// The shot with dark glasses drawn on.
+    Sunglasses,
+}
+
+impl Template {
+    /// How much more than the threshold this template's cosine similarity must reach: above the highest
+    /// different-person similarity to such templates among the shared photos, clean and occluded
+    /// (`examples/occlusion.rs`, figures in the README).
+    pub fn margin(self) -> f32 {
+        match self {
+            Template::Shot => 0.0,
+            Template::Masked => MASKED_MARGIN,
+            Template::Sunglasses => SUNGLASSES_MARGIN,
+        }
+    }
+
+    /// The code the file format stores.
+    fn from_code(code: u32) -> Option<Template> {
+        [Template::Shot, Template::Masked, Template::Sunglasses].into_iter().find(|&t| t as u32 == code)
+    }
+}
+
+const MASKED_MARGIN: f32 = 0.11;
+const SUNGLASSES_MARGIN: f32 = 0.04;
+
 /// For unit vectors, |a - b| = sqrt(2 - 2 cos).
 pub fn cosine_to_distance(cos: f32) -> f32 {
     (2.0 - 2.0 * cos).max(0.0).sqrt()
@@ -131,11 +153,13 @@ pub struct Gallery {
     matrix: Vec<f32>,
     /// The person index of each row.
     owner: Vec<u32>,
+    /// What each row was made from.
+    templates: Vec<Template>,
 }
 
 impl Gallery {
     pub fn new(dim: usize) -> Gallery {
-        Gallery { dim, names: vec![], matrix: vec![], owner: vec![] }
+        Gallery { dim, names: vec![], matrix: vec![], owner: vec![], templates: vec![] }
     }
 
     pub fn dim(&self) -> usize {
@@ -155,18 +179,28 @@ impl Gallery {
         self.owner.is_empty()
     }
 
-    /// How many embeddings a person has.
+    /// How many shots of a person are enrolled (their occluded templates not counted).
     pub fn count(&self, name: &str) -> usize {
-        self.index(name).map_or(0, |i| self.owner.iter().filter(|&&o| o as usize == i).count())
+        let Some(i) = self.index(name) else { return 0 };
+        self.owner.iter().zip(&self.templates).filter(|&(&o, &t)| o as usize == i && t == Template::Shot).count()
     }
 
     fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
 
-    /// Adds an embedding (unit length) to a person, enrolling them if new.
+    /// Adds a shot's embedding (unit length) to a person, enrolling them if new.
     pub fn add(&mut self, name: &str, embedding: &[f32]) -> Result<()> {
+        self.add_template(name, Template::Shot, embedding)
+    }
+
+    /// Adds an embedding made from a shot (unit length) to a person. A person is enrolled by a shot: an
+    /// occluded template alone cannot enrol anyone.
+    pub fn add_template(&mut self, name: &str, template: Template, embedding: &[f32]) -> Result<()> {
         check_name(name)?;
+        if template != Template::Shot && self.index(name).is_none() {
+            return Err(Error::new(ErrorKind::UnknownPerson, format!("no one named '{name}' to add a template to")));
+        }
         if embedding.len() != self.dim {
             return Err(Error::input(format!(
                 "embedding of {} values, the gallery holds {}",
@@ -186,6 +220,23 @@ impl Gallery {
         };
         self.matrix.extend_from_slice(embedding);
         self.owner.push(person as u32);
+        self.templates.push(template);
+        Ok(())
+    }
+
+    /// Adds a shot's embeddings (its own first, then its templates) to a person, enrolling them if new: all
+    /// of them, or none when one is unusable.
+    pub fn enrol(&mut self, name: &str, templates: &[(Template, Vec<f32>)]) -> Result<()> {
+        let (people, rows) = (self.names.len(), self.owner.len());
+        for (template, embedding) in templates {
+            if let Err(e) = self.add_template(name, *template, embedding) {
+                self.names.truncate(people);
+                self.matrix.truncate(rows * self.dim);
+                self.owner.truncate(rows);
+                self.templates.truncate(rows);
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
@@ -196,14 +247,16 @@ impl Gallery {
         };
         let mut matrix = Vec::with_capacity(self.matrix.len());
         let mut owner = Vec::with_capacity(self.owner.len());
-        for (row, &o) in self.owner.iter().enumerate() {
+        let mut templates = Vec::with_capacity(self.owner.len());
+        for (row, (&o, &t)) in self.owner.iter().zip(&self.templates).enumerate() {
             if o as usize != person {
                 matrix.extend_from_slice(&self.matrix[row * self.dim..][..self.dim]);
                 owner.push(if o as usize > person { o - 1 } else { o });
+                templates.push(t);
             }
         }
         self.names.remove(person);
-        (self.matrix, self.owner) = (matrix, owner);
+        (self.matrix, self.owner, self.templates) = (matrix, owner, templates);
         Ok(())
     }
 
@@ -219,14 +272,15 @@ impl Gallery {
         Ok(())
     }
 
-    /// The `k` people most like `query`, best first, each scored by their closest embedding.
+    /// The `k` people most like `query`, best first, each scored by their closest embedding. An occluded
+    /// template's similarity counts less its margin, so the one threshold holds for every template.
     pub fn search(&self, query: &[f32], k: usize, metric: Metric) -> Vec<Match> {
         if query.len() != self.dim || self.names.is_empty() {
             return vec![];
         }
         let mut best = vec![f32::NEG_INFINITY; self.names.len()];
-        for (row, &o) in self.matrix.chunks_exact(self.dim).zip(&self.owner) {
-            let s = dot(row, query);
+        for ((row, &o), &t) in self.matrix.chunks_exact(self.dim).zip(&self.owner).zip(&self.templates) {
+            let s = dot(row, query) - t.margin();
             let b = &mut best[o as usize];
             *b = b.max(s);
         }
@@ -253,86 +307,6 @@ impl Gallery {
         let candidates = self.search(query, top.max(1), metric);
         let name = candidates.first().filter(|m| metric.accepts(m.score, threshold)).map(|m| m.name.clone());
         Identity { name, candidates }
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(32 + self.names.len() * 16 + self.owner.len() * (4 + 4 * self.dim));
-        out.extend_from_slice(MAGIC);
-        for v in [VERSION, self.dim as u32, self.names.len() as u32, self.owner.len() as u32] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for name in &self.names {
-            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            out.extend_from_slice(name.as_bytes());
-        }
-        for (row, &o) in self.matrix.chunks_exact(self.dim).zip(&self.owner) {
-            out.extend_from_slice(&o.to_le_bytes());
-            row.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        }
-        let crc = crc32(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Result<Gallery> {
-        let bad = |m: String| Err(corrupt(m));
-        if bytes.len() < MAGIC.len() + 20 || &bytes[..8] != MAGIC {
-            return bad("not a localface gallery (bad magic or too short)".into());
-        }
-        let (body, tail) = bytes.split_at(bytes.len() - 4);
-        let stored = u32::from_le_bytes(tail.try_into().expect("4 bytes"));
-        let mut r = Reader { bytes: body, pos: 8 };
-        let version = r.u32()?;
-        if version != VERSION {
-            return bad(format!("version {version}, this build reads version {VERSION}"));
-        }
-        if crc32(body) != stored {
-            return bad("checksum mismatch: the file is corrupt or truncated".into());
-        }
-        let (dim, people, rows) = (r.u32()? as usize, r.u32()? as usize, r.u32()? as usize);
-        if dim == 0 || dim > MAX_DIM {
-            return bad(format!("embedding width {dim}"));
-        }
-        // Each person needs at least 2 bytes and each row 4 + 4 dim: check before allocating.
-        let row_bytes = 4 + 4 * dim;
-        if people.saturating_mul(2) > r.left() || rows.saturating_mul(row_bytes) > r.left() || people > rows {
-            return bad(format!("{people} people and {rows} embeddings do not fit in {} bytes", bytes.len()));
-        }
-        let mut g = Gallery::new(dim);
-        // A set, not `index`: a file of 100,000 people must not take 10^10 comparisons.
-        let mut seen = std::collections::HashSet::with_capacity(people);
-        for _ in 0..people {
-            let len = r.u16()? as usize;
-            let name = std::str::from_utf8(r.take(len)?).map_err(|_| corrupt("a name is not UTF-8"))?;
-            check_name(name).map_err(|e| corrupt(e.message()))?;
-            if !seen.insert(name) {
-                return bad(format!("'{name}' is listed twice"));
-            }
-            g.names.push(name.to_string());
-        }
-        g.matrix.reserve_exact(rows * dim);
-        g.owner.reserve_exact(rows);
-        for _ in 0..rows {
-            let o = r.u32()?;
-            if o as usize >= people {
-                return bad(format!("an embedding belongs to person {o} of {people}"));
-            }
-            let values = r.take(4 * dim)?;
-            g.matrix.extend(values.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-            g.owner.push(o);
-        }
-        if r.left() != 0 {
-            return bad(format!("{} unexpected bytes at the end", r.left()));
-        }
-        if g.matrix.iter().any(|v| !v.is_finite()) {
-            return bad("an embedding has a NaN or infinite value".into());
-        }
-        let mut has_embedding = vec![false; people];
-        g.owner.iter().for_each(|&o| has_embedding[o as usize] = true);
-        if has_embedding.contains(&false) {
-            return bad("a person has no embedding".into());
-        }
-        Ok(g)
     }
 
     /// Reads a gallery file, plain or encrypted; an encrypted one needs its passphrase.
@@ -382,11 +356,6 @@ impl Gallery {
     }
 }
 
-/// A gallery file that cannot be read as one.
-fn corrupt(message: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::GalleryCorrupt, format!("gallery file: {message}"))
-}
-
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > MAX_NAME || name.chars().any(char::is_control) {
         return Err(Error::input(format!(
@@ -396,36 +365,8 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A bounds-checked cursor over the file's bytes.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn left(&self) -> usize {
-        self.bytes.len() - self.pos
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if n > self.left() {
-            return Err(corrupt("truncated"));
-        }
-        self.pos += n;
-        Ok(&self.bytes[self.pos - n..self.pos])
-    }
-
-    fn u16(&mut self) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn unit(seed: u32, dim: usize) -> Vec<f32> {
@@ -436,11 +377,12 @@ mod tests {
         v.iter().map(|x| x / n).collect()
     }
 
-    fn sample() -> Gallery {
+    pub(super) fn sample() -> Gallery {
         let mut g = Gallery::new(8);
         g.add("ada", &unit(1, 8)).unwrap();
         g.add("bob", &unit(2, 8)).unwrap();
         g.add("ada", &unit(3, 8)).unwrap();
+        g.add_template("bob", Template::Masked, &unit(4, 8)).unwrap();
         g
     }
 
@@ -458,11 +400,39 @@ mod tests {
     }
 
     #[test]
+    fn an_occluded_template_counts_less_its_margin() {
+        let g = sample();
+        // Bob's masked template matches exactly, less its margin; his shot would score lower.
+        let m = g.search(&unit(4, 8), 1, Metric::Cosine);
+        assert_eq!(m[0].name, "bob");
+        assert!((m[0].score - (1.0 - Template::Masked.margin())).abs() < 1e-5, "{m:?}");
+        assert!(Template::Masked.margin() > 0.0 && Template::Sunglasses.margin() > 0.0);
+        let threshold = 1.0 - Template::Masked.margin() / 2.0;
+        assert_eq!(g.identify(&unit(4, 8), Metric::Cosine, threshold, 1).name, None);
+        // Templates are not shots, and cannot enrol anyone on their own.
+        assert_eq!((g.count("bob"), g.count("ada"), g.len()), (1, 2, 4));
+        let mut g = g;
+        let e = g.add_template("eve", Template::Sunglasses, &unit(5, 8)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnknownPerson);
+        // An enrolment is whole or not at all.
+        let before = g.clone();
+        let bad = [(Template::Shot, unit(5, 8)), (Template::Masked, vec![f32::NAN; 8])];
+        assert!(g.enrol("eve", &bad).is_err());
+        assert_eq!(g, before);
+        g.enrol("eve", &[(Template::Shot, unit(5, 8)), (Template::Masked, unit(6, 8))]).unwrap();
+        assert_eq!((g.count("eve"), g.len()), (1, 6));
+        g.remove("eve").unwrap();
+        g.remove("ada").unwrap();
+        assert_eq!((g.len(), g.count("bob")), (2, 1));
+        assert_eq!(Gallery::from_bytes(&g.to_bytes()).unwrap(), g);
+    }
+
+    #[test]
     fn remove_and_rename_keep_the_rest() {
         let mut g = sample();
         g.remove("ada").unwrap();
         assert_eq!(g.names(), ["bob"]);
-        assert_eq!(g.len(), 1);
+        assert_eq!(g.len(), 2);
         assert_eq!(g.search(&unit(2, 8), 1, Metric::Cosine)[0].name, "bob");
         g.rename("bob", "robert").unwrap();
         assert!(g.rename("nobody", "x").is_err());

@@ -27,6 +27,10 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = toImageData, catch)]
     fn to_image_data(source: &JsValue) -> Result<web_sys::ImageData, JsValue>;
+    #[wasm_bindgen(js_name = videoFrameSize, catch)]
+    fn video_frame_size(source: &JsValue) -> Result<Option<Vec<u32>>, JsValue>;
+    #[wasm_bindgen(js_name = copyVideoFrame, catch)]
+    async fn copy_video_frame(frame: &JsValue, into: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = fetchBytes, catch)]
     async fn fetch_bytes(url: &str, file: &str, on_progress: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = loadGallery, catch)]
@@ -133,14 +137,48 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(ErrorKind::Input, e.to_string()))
 }
 
-/// Reads any supported image source into an RGB frame.
-fn frame_of(source: &JsValue) -> Result<Rgb, JsValue> {
-    let image = to_image_data(source)?;
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let rgba = image.data();
-    if rgba.len() != w * h * 4 {
+/// Reads any supported image source into an RGB frame. A VideoFrame is converted to RGBA by the browser
+/// straight into wasm memory; any other source is drawn and read back as ImageData (`toImageData`).
+async fn frame_of(source: &JsValue) -> Result<Rgb, JsValue> {
+    let (w, h, rgba) = match video_frame_size(source)?.as_deref() {
+        Some(&[w, h]) => (w as usize, h as usize, video_frame_rgba(source, w as usize * h as usize * 4).await?),
+        Some(size) => return Err(error(ErrorKind::Input, format!("video frame size {size:?}: not [width, height]"))),
+        None => {
+            let image = to_image_data(source)?;
+            (image.width() as usize, image.height() as usize, image.data().0)
+        }
+    };
+    rgb_frame(w, h, rgba)
+}
+
+/// A VideoFrame's `len` bytes of RGBA, copied once: by the browser, into a Vec it views.
+async fn video_frame_rgba(frame: &JsValue, len: usize) -> Result<Vec<u8>, JsValue> {
+    let mut rgba = vec![0u8; len];
+    // SAFETY: the view covers `rgba`, which outlives it and which nothing else touches while the copy runs
+    // (wasm-bindgen's exported futures are run to the end, never dropped half way).
+    let view = unsafe { js_sys::Uint8Array::view_mut_raw(rgba.as_mut_ptr(), len) };
+    let copy = copy_video_frame(frame, &view).await?;
+    // Memory grew during the copy and detached the view: the pixels came back in an array of their own.
+    if let Some(copy) = copy.dyn_ref::<js_sys::Uint8Array>() {
+        if copy.length() as usize != len {
+            return Err(error(ErrorKind::Input, format!("{} bytes of video frame for {len}", copy.length())));
+        }
+        copy.copy_to(&mut rgba);
+    }
+    Ok(rgba)
+}
+
+/// An RGB frame of `w`x`h` RGBA pixels, dropping alpha in place (each pixel moves down to 3 bytes, never
+/// past one not yet read): no second frame-sized buffer.
+fn rgb_frame(w: usize, h: usize, mut rgba: Vec<u8>) -> Result<Rgb, JsValue> {
+    let pixels = w * h;
+    if rgba.len() != pixels * 4 {
         return Err(error(ErrorKind::Input, format!("image data of {} bytes for {w}x{h}", rgba.len())));
     }
-    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-    Rgb::new(w, h, rgb).map_err(js_error)
+    for i in 0..pixels {
+        let [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
+        rgba[3 * i..3 * i + 3].copy_from_slice(&[r, g, b]);
+    }
+    rgba.truncate(pixels * 3);
+    Rgb::new(w, h, rgba).map_err(js_error)
 }

@@ -135,13 +135,13 @@ impl Recognizer {
     }
 
     async fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
-        let frame = frame_of(source)?;
+        let frame = frame_of(source).await?;
         self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)
     }
 
     /// Faces with box, score and landmarks, by descending score.
     pub async fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
-        let frame = frame_of(&source)?;
+        let frame = frame_of(&source).await?;
         let (detections, landmarks) =
             self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
         let faces: Vec<FaceJs> = detections
@@ -171,7 +171,7 @@ impl Recognizer {
     /// and this frame's quality. Detects the whole frame only on a schedule or when a face is lost, and
     /// embeds a face only when its name needs it: much cheaper per frame than `identify`.
     pub async fn track(&self, source: JsValue) -> Result<JsValue, JsValue> {
-        let frame = frame_of(&source)?;
+        let frame = frame_of(&source).await?;
         let busy = || error(ErrorKind::Input, "track() is still running: await it before the next frame");
         let (mut tracker, generation) = self.tracker.borrow_mut().take().ok_or_else(busy)?;
         let result = self.pipeline.track(&mut tracker, &frame, &self.options, self.landmarks).await;
@@ -197,10 +197,12 @@ impl Recognizer {
         }
     }
 
-    /// Adds the one face of `source` to `name` (enrolling them if new) and saves the gallery. A poor shot
+    /// Adds the one face of `source` to `name` (enrolling them if new), with its masked and dark-glasses
+    /// templates (`Pipeline::templates`), and saves the gallery. A poor shot
     /// (too small, blurred, turned away, badly lit) is refused with `PoorShot`, saying why.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
-        let faces = self.faces(&source).await?;
+        let frame = frame_of(&source).await?;
+        let faces = self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
         let face = match faces.len() {
             1 => &faces[0],
             0 => return Err(error(ErrorKind::NoFace, "no face found: enroll needs a picture of one face")),
@@ -209,8 +211,8 @@ impl Recognizer {
             }
         };
         face.quality.check().map_err(js_error)?;
-        let embedding = face.embedding.clone();
-        change_gallery(&self.store, |g| g.add(&name, &embedding)).await?;
+        let templates = self.pipeline.templates(&frame, face).await.map_err(js_error)?;
+        change_gallery(&self.store, |g| g.enrol(&name, &templates)).await?;
         let samples = self.store.borrow().gallery.count(&name);
         #[derive(Serialize)]
         struct Enrolled {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OUT, FACES, haveFaces, serve, video, launch, until, namesOver, facesOver, deleteDatabase } from './lib.mjs';
+import { OUT, FACES, haveFaces, serve, video, occluded, launch, until, namesOver, facesOver, deleteDatabase } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -101,6 +101,17 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
     await page.goto(server.url + '/?camera=on');
     await until(page, () => window.localface.ready && window.localface.frames > 3);
     assertNamed(await facesOver(page, 120), 'Ada', 0.8);
+  });
+
+  // A browser restart with her in front of the camera in a surgical mask (another photo, a6, the mask drawn
+  // from its landmarks): she is named through the masked template her enrolment stored.
+  const personAMasked = video('person-a-masked', 120, [occluded('mask', 'emotions-a/a6.jpg')]);
+  await withBrowser({ profile, camera: personAMasked }, async (context) => {
+    recordRequests(context, requests);
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on');
+    await until(page, () => window.localface.ready && window.localface.frames > 3);
+    assertNamed(await facesOver(page, 90), 'Ada', 0.8);
   });
 
   // A browser restart with a stranger in front of the camera: Ada is still enrolled, the stranger is no one.

@@ -3,7 +3,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -31,13 +31,24 @@ export async function serve({ root = join(ROOT, 'www'), csp = true } = {}) {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-/** A .y4m of the given photos (relative to the shared faces folder), each held for `frames` frames. */
+/** A .y4m of the given photos (relative to the shared faces folder, or absolute), each held for `frames`
+ * frames. */
 export function video(name, frames, photos) {
   const out = join(OUT, name + '.y4m');
   if (!existsSync(out)) {
     const python = existsSync(join(ROOT, '.venv/bin/python')) ? join(ROOT, '.venv/bin/python') : 'python3';
-    execFileSync(python, [join(ROOT, 'tests/e2e/make_y4m.py'), out, String(frames), ...photos.map((p) => join(FACES, p))]);
+    const paths = photos.map((p) => (isAbsolute(p) ? p : join(FACES, p)));
+    execFileSync(python, [join(ROOT, 'tests/e2e/make_y4m.py'), out, String(frames), ...paths]);
   }
+  return out;
+}
+
+/** A shared photo with a surgical mask or dark glasses drawn over each face (`localface occlude`, from the
+ * faces' landmarks), written under target/e2e; returns its path. */
+export function occluded(kind, photo) {
+  const out = join(OUT, photo.replaceAll('/', '-').replace(/\.\w+$/, `-${kind}.png`));
+  execFileSync('cargo', ['run', '--release', '--quiet', '--bin', 'localface', '--', 'occlude', kind, join(FACES, photo), out,
+    '--backend', 'cpu'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return out;
 }
 

@@ -4,6 +4,7 @@
 // after 100 and after N frames. Run after scripts/build-web.sh:
 //   node tests/e2e/measure.mjs [FRAMES]              (default 2000)
 //   node tests/e2e/measure.mjs 20000 --memory-only   (the soak: only the memory curve of a long live loop)
+//   node tests/e2e/measure.mjs --copies-only         (only the copies a camera frame goes through)
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { ROOT, haveFaces, serve, video, launch, until } from './lib.mjs';
 
 const FRAMES = Number(process.argv[2] || 2000);
 const MEMORY_ONLY = process.argv.includes('--memory-only');
+const COPIES_ONLY = process.argv.includes('--copies-only');
+const ALL = !MEMORY_ONLY && !COPIES_ONLY;
 if (!haveFaces()) process.exit(0);
 
 for (const f of ['localface_bg.wasm', 'localface_relaxed_bg.wasm']) {
@@ -24,18 +27,21 @@ const camera = video('person-a-still', 300, ['emotions-a/a1.jpg']);
 const profile = mkdtempSync(join(tmpdir(), 'localface-measure-'));
 
 // Enrol once, so later page loads have someone to recognise.
-let context = await launch({ profile, camera });
-let page = await context.newPage();
-await page.goto(server.url + '/?camera=on');
-await until(page, () => window.localface.ready && window.localface.frames > 3);
-await page.fill('#name', 'Ada');
-await page.click('#capture');
-await until(page, () => window.localface.people.length === 1);
-await context.close();
+let context, page;
+if (!COPIES_ONLY) {
+  context = await launch({ profile, camera });
+  page = await context.newPage();
+  await page.goto(server.url + '/?camera=on');
+  await until(page, () => window.localface.ready && window.localface.frames > 3);
+  await page.fill('#name', 'Ada');
+  await page.click('#capture');
+  await until(page, () => window.localface.people.length === 1);
+  await context.close();
+}
 
 // Navigation to first recognised face, three fresh loads.
 const firsts = [];
-for (let i = 0; i < (MEMORY_ONLY ? 0 : 3); i++) {
+for (let i = 0; i < (ALL ? 3 : 0); i++) {
   context = await launch({ profile, camera });
   page = await context.newPage();
   await page.goto(server.url + '/?camera=on');
@@ -44,7 +50,7 @@ for (let i = 0; i < (MEMORY_ONLY ? 0 : 3); i++) {
   await context.close();
 }
 firsts.sort((a, b) => a - b);
-if (!MEMORY_ONLY) console.log(`navigation to first recognised face: ${firsts.map((t) => t.toFixed(0)).join(', ')} ms (median ${firsts[1].toFixed(0)} ms)`);
+if (ALL) console.log(`navigation to first recognised face: ${firsts.map((t) => t.toFixed(0)).join(', ')} ms (median ${firsts[1].toFixed(0)} ms)`);
 
 async function fps(page, seconds) {
   const f0 = await page.evaluate(() => window.localface.frames);
@@ -55,7 +61,7 @@ async function fps(page, seconds) {
 
 // Each backend: the CPU kernels in both builds, and WebGPU (headless Chromium's adapter is SwiftShader,
 // a GPU emulated on the CPU, which the automatic choice skips; ?backend=gpu forces it).
-for (const query of MEMORY_ONLY ? [] : ['', '&simd=plain', '&backend=gpu']) {
+for (const query of ALL ? ['', '&simd=plain', '&backend=gpu'] : []) {
   context = await launch({ profile, camera });
   page = await context.newPage();
   await page.goto(server.url + '/?camera=on' + query);
@@ -70,7 +76,7 @@ for (const query of MEMORY_ONLY ? [] : ['', '&simd=plain', '&backend=gpu']) {
 // enrolled) and six strangers (group/bbt4.jpg, faces about 90 px): frames per second, the worker's time per
 // frame, the share of frames where every face has the right name, and how often a track's name changed.
 const group = video('group-six', 300, ['group/bbt4.jpg']);
-for (const [what, cam, who] of MEMORY_ONLY ? [] : [['one face', camera, 'Ada'], ['six strangers', group, null]]) {
+for (const [what, cam, who] of ALL ? [['one face', camera, 'Ada'], ['six strangers', group, null]] : []) {
   for (const live of ['identify', 'track']) {
     context = await launch({ profile, camera: cam });
     page = await context.newPage();
@@ -102,11 +108,14 @@ for (const [what, cam, who] of MEMORY_ONLY ? [] : [['one face', camera, 'Ada'], 
   }
 }
 
-// The copies a camera frame goes through on its way to the networks, each timed on its own: on the page,
-// createImageBitmap(video) (the bitmap is then transferred to the worker, which copies nothing); in the
-// worker, the glue's toImageData (drawImage onto a 2D canvas, then getImageData), wasm-bindgen's copy of the
-// pixels into wasm memory, and the core's RGBA to RGB pass. The worker's steps are replayed here on the
-// page's main thread with the same calls (the JS loop stands in for the wasm one), 640x480, median of 60.
+// The copies a camera frame goes through on its way to the networks, each timed on its own, by both paths on
+// the same frames. Where there is no VideoFrame: on the page, createImageBitmap(video) (the bitmap is then
+// transferred to the worker, which copies nothing); in the worker, the glue's toImageData (drawImage onto a 2D
+// canvas, then getImageData), wasm-bindgen's copy of the pixels into wasm memory, and the core's RGBA to RGB
+// pass into a new buffer. The demo's path: on the page, new VideoFrame(video) (transferred too); in the
+// worker, copyTo converting to RGBA straight into a new buffer in wasm memory (copyVideoFrame), and the RGBA to
+// RGB pass in place in that buffer. The worker's steps are replayed here on the page's main thread with the
+// same calls (the JS loops stand in for the wasm ones), 640x480, median of 60.
 if (!MEMORY_ONLY) {
   context = await launch({ profile, camera });
   page = await context.newPage();
@@ -114,7 +123,7 @@ if (!MEMORY_ONLY) {
   await until(page, () => window.localface.frames > 5, undefined, 300000);
   const copies = await page.evaluate(async () => {
     const video = document.querySelector('video');
-    const times = { bitmap: [], drawImage: [], getImageData: [], toWasm: [], rgb: [] };
+    const times = { bitmap: [], drawImage: [], getImageData: [], toWasm: [], rgb: [], videoFrame: [], copyTo: [], rgbInPlace: [] };
     const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     const lap = (name, start) => { times[name].push(performance.now() - start); return performance.now(); };
@@ -135,12 +144,31 @@ if (!MEMORY_ONLY) {
       }
       lap('rgb', t);
       bitmap.close();
+
+      t = performance.now();
+      const frame = new VideoFrame(video);
+      t = lap('videoFrame', t);
+      const rgba = new Uint8Array(frame.displayWidth * frame.displayHeight * 4);
+      await frame.copyTo(rgba, { format: 'RGBA', colorSpace: 'srgb' });
+      t = lap('copyTo', t);
+      for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
+        rgba[q] = rgba[p]; rgba[q + 1] = rgba[p + 1]; rgba[q + 2] = rgba[p + 2];
+      }
+      lap('rgbInPlace', t);
+      frame.close();
     }
     const median = (v) => v.sort((a, b) => a - b)[v.length >> 1];
     return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   });
-  console.log('frame copies, 640x480, ms: ' + Object.entries(copies).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '));
+  const sum = (keys) => keys.reduce((total, k) => total + copies[k], 0).toFixed(2);
+  console.log('frame copies, 640x480, ms: ' + Object.entries(copies).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')
+    + `; ImageBitmap path ${sum(['bitmap', 'drawImage', 'getImageData', 'toWasm', 'rgb'])}, `
+    + `VideoFrame path ${sum(['videoFrame', 'copyTo', 'rgbInPlace'])}`);
   await context.close();
+}
+if (COPIES_ONLY) {
+  server.stop();
+  process.exit(0);
 }
 
 // Memory: wasm memory of the worker's instance, the page's JS heap after GC, and the browser's estimate for

@@ -9,6 +9,15 @@ function namedError(name, message) {
   return Object.assign(new Error(message), { name });
 }
 
+/** Throws InputInvalid for an empty image, or one larger than the core takes (src/frame.rs: MAX_SIDE a side,
+ *  MAX_PIXELS in all), before any pixel is read. */
+function checkSize(width, height) {
+  if (!(width > 0 && height > 0)) throw namedError('InputInvalid', 'empty image (' + width + 'x' + height + ')');
+  if (width > 16384 || height > 16384 || width * height > 64 * 1024 * 1024) {
+    throw namedError('InputInvalid', 'image of ' + width + 'x' + height + ' is too large');
+  }
+}
+
 /** The RGBA pixels of an ImageData, video, canvas, image, ImageBitmap or VideoFrame, as ImageData. */
 export function toImageData(source) {
   if (typeof ImageData !== 'undefined' && source instanceof ImageData) return source;
@@ -29,8 +38,7 @@ export function toImageData(source) {
     throw namedError('InputInvalid', 'unsupported image source: give an ImageData, HTMLVideoElement, HTMLCanvasElement, '
       + 'HTMLImageElement, ImageBitmap or VideoFrame');
   }
-  if (!(width > 0 && height > 0)) throw namedError('InputInvalid', 'empty image (' + width + 'x' + height + ')');
-  if (width > 16384 || height > 16384) throw namedError('InputInvalid', 'image of ' + width + 'x' + height + ' is too large');
+  checkSize(width, height);
   if (!canvas || canvas.width !== width || canvas.height !== height) {
     canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height)
       : Object.assign(document.createElement('canvas'), { width, height });
@@ -38,6 +46,42 @@ export function toImageData(source) {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   ctx.drawImage(source, 0, 0, width, height);
   return ctx.getImageData(0, 0, width, height);
+}
+
+// A VideoFrame (a camera frame, transferred to the worker as is) skips toImageData's canvas: the browser
+// converts it to RGBA straight into wasm memory, one copy instead of three (src/web/mod.rs, frame_of).
+const RGBA = { format: 'RGBA', colorSpace: 'srgb' };
+
+/** [width, height] of a VideoFrame that copyVideoFrame can read; null for any other source, and for a frame
+ *  that toImageData must draw: one shown at another size than it is stored (copyTo does not scale), or one
+ *  this browser cannot convert to RGBA (one that ignores `format` sizes the copy in the frame's own format). */
+export function videoFrameSize(source) {
+  if (typeof VideoFrame === 'undefined' || !(source instanceof VideoFrame)) return null;
+  const { displayWidth: width, displayHeight: height, visibleRect } = source;
+  checkSize(width, height);
+  if (visibleRect.width !== width || visibleRect.height !== height) return null;
+  try {
+    return source.allocationSize(RGBA) === width * height * 4 ? [width, height] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Copies a VideoFrame's pixels as RGBA into `into`, a view of wasm memory. Resolves to null once they are
+ *  there; or, when wasm memory grew during the copy (which detaches the view, so the pixels may not have
+ *  landed), to the pixels copied again into an array of their own, for the caller to copy in. */
+export async function copyVideoFrame(frame, into) {
+  const length = into.byteLength;
+  try {
+    await frame.copyTo(into, RGBA);
+    if (into.byteLength === length) return null;
+    const pixels = new Uint8Array(length);
+    await frame.copyTo(pixels, RGBA);
+    return pixels;
+  } catch (e) {
+    // Such as a frame closed while the call was pending.
+    throw namedError('InputInvalid', 'cannot read the video frame: ' + ((e && e.message) || e));
+  }
 }
 
 /** Downloads a file as bytes, reporting { file, loaded, total } as it arrives. */
