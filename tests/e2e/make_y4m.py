@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Makes a .y4m video for Chromium's fake camera from photos: each photo letterboxed to 640x480 and held
-for FRAMES frames (PHOTO:N holds it N frames; PHOTO@G multiplies its pixels by G, as a darker room would),
-at 30 fps, 4:2:0.
+for FRAMES frames, at 30 fps, 4:2:0. After a photo's path:
+  :N      hold it N frames;
+  @G      multiply its pixels by G, as a darker room would;
+  %R      blur it (Gaussian, radius R pixels of the photo as shown), as a camera out of focus would;
+  ~pan    move it across the frame while zooming in (from 0.8 to 1.2 times its letterboxed size, left to
+          right), so that the face moves as a person walking past would.
 
-Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N][@G]...
+Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N][@G][%R][~pan]...
 """
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 W, H = 640, 480
 out, frames, photos = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -26,19 +30,33 @@ def yuv420(img):
     return b"".join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
 
 
+
+
+def shown(img, zoom=1.0, shift=0.0):
+    """The photo letterboxed onto the frame, scaled by `zoom` and moved right by `shift` of the frame's width."""
+    scale = min(W / img.width, H / img.height) * zoom
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    canvas = Image.new("RGB", (W, H), (40, 40, 40))
+    canvas.paste(img.resize(size, Image.BILINEAR), (round((W - size[0]) / 2 + shift * W), (H - size[1]) // 2))
+    return canvas
+
+
 with open(out, "wb") as f:
     f.write(f"YUV4MPEG2 W{W} H{H} F30:1 Ip A1:1 C420jpeg\n".encode())
     for spec in photos:
+        spec, pan, _ = spec.partition("~pan")
+        spec, _, blur = spec.partition("%")
         spec, _, gain = spec.partition("@")
         path, _, hold = spec.partition(":")
         img = Image.open(path).convert("RGB")
         if gain:
             img = Image.fromarray(np.clip(np.asarray(img, dtype=np.float32) * float(gain), 0, 255).astype(np.uint8))
-        scale = min(W / img.width, H / img.height)
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        canvas = Image.new("RGB", (W, H), (40, 40, 40))
-        canvas.paste(img.resize(size, Image.BILINEAR), ((W - size[0]) // 2, (H - size[1]) // 2))
-        frame = yuv420(canvas)
-        for _ in range(int(hold) if hold else frames):
+        if blur:
+            # The radius is in the shown photo's pixels: scale it to the photo's own.
+            img = img.filter(ImageFilter.GaussianBlur(float(blur) / min(W / img.width, H / img.height)))
+        count = int(hold) if hold else frames
+        still = None if pan else yuv420(shown(img))
+        for k in range(count):
+            t = k / max(1, count - 1)
             f.write(b"FRAME\n")
-            f.write(frame)
+            f.write(still if still is not None else yuv420(shown(img, 0.8 + 0.4 * t, -0.2 + 0.4 * t)))
