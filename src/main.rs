@@ -51,6 +51,8 @@ environment:
 struct Args {
     command: String,
     models: PathBuf,
+    /// The models folder came from `--models`: the user's own models, not checked against the defaults.
+    own_models: bool,
     backend: Backend,
     range: Range,
     landmarks: LandmarkSource,
@@ -81,6 +83,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let mut args = Args {
         command,
         models: std::env::var_os("LOCALFACE_MODELS").map_or_else(|| PathBuf::from("models"), PathBuf::from),
+        own_models: false,
         backend: Backend::Auto,
         range: Range::Short,
         landmarks: LandmarkSource::Onet,
@@ -101,7 +104,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--models" => args.models = value(&mut it, &a)?.into(),
+            "--models" => {
+                args.models = value(&mut it, &a)?.into();
+                args.own_models = true;
+            }
             "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
             "--backend" => args.backend = parsed(value(&mut it, &a)?)?,
             "--detector" => args.range = parsed(value(&mut it, &a)?)?,
@@ -139,16 +145,26 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     Ok(args)
 }
 
-fn read_model(dir: &Path, file: &str) -> Result<Vec<u8>> {
-    let path = dir.join(file);
-    std::fs::read(&path).map_err(|e| Error::io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))
+/// A model file of the models folder; checked against the default models' sha256 unless the folder is the
+/// user's own (`--models`).
+fn read_model(args: &Args, file: &str) -> Result<Vec<u8>> {
+    let path = args.models.join(file);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::io(format!("{}: {e} (run scripts/fetch-models.sh?)", path.display())))?;
+    if !args.own_models {
+        localface::model::known::check_default(file, &bytes).context(args.models.display())?;
+    }
+    Ok(bytes)
 }
 
 /// Loads the pipeline; O-Net is optional (without it, faces are aligned with BlazeFace's keypoints).
 fn load_pipeline(args: &Args, target: &Target) -> Result<Pipeline> {
-    let detector = read_model(&args.models, if args.range == Range::Full { FULL_RANGE } else { SHORT_RANGE })?;
-    let onet = read_model(&args.models, ONET).ok();
-    let embedder = read_model(&args.models, MOBILEFACENET)?;
+    let detector = read_model(args, if args.range == Range::Full { FULL_RANGE } else { SHORT_RANGE })?;
+    let onet = match read_model(args, ONET) {
+        Err(e) if e.kind() == ErrorKind::Io => None,
+        other => Some(other?),
+    };
+    let embedder = read_model(args, MOBILEFACENET)?;
     block_on(Pipeline::new(&detector, args.range, onet.as_deref(), &embedder, target))
 }
 
@@ -214,7 +230,7 @@ fn run(args: Args) -> Result<bool> {
         let target = resolve(&args, || Ok(graph.clone()))?;
         return profile(&args, &target, &path, graph);
     }
-    let target = resolve(&args, || Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?))?;
+    let target = resolve(&args, || Graph::from_tflite(&read_model(&args, MOBILEFACENET)?))?;
     match args.command.as_str() {
         "embed" if args.aligned => embed_aligned(&args, &target),
         "detect" | "embed" => detect_or_embed(&args, &target),
@@ -238,7 +254,7 @@ fn resolve(args: &Args, embedder: impl FnOnce() -> Result<Graph>) -> Result<Targ
 /// `embed --aligned CROP...`: embeddings of crops already aligned to the template.
 fn embed_aligned(args: &Args, target: &Target) -> Result<bool> {
     need_files(args, 1)?;
-    let graph = Graph::from_tflite(&read_model(&args.models, MOBILEFACENET)?)?;
+    let graph = Graph::from_tflite(&read_model(args, MOBILEFACENET)?)?;
     let embedder = Embedder::new(block_on(Network::load(graph, target)))?;
     let ok = for_each_file(&args.positional, |f| {
         let crop = align::fit(&frame::load(f)?, align::CROP);

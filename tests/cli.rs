@@ -298,3 +298,39 @@ fn a_masked_face_is_named_through_the_masked_template_enrolment_stores() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("mask, sunglasses"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_default_models_are_checked_and_the_users_own_are_not() {
+    if !have_faces() {
+        return;
+    }
+    let photo = path("amy/amy1.png");
+    let run = |models: &std::path::Path, own: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_localface"));
+        c.args(["detect", &photo, "--backend", "cpu"]);
+        match own {
+            true => c.args(["--models", models.to_str().unwrap()]),
+            false => c.env("LOCALFACE_MODELS", models),
+        };
+        c.output().unwrap()
+    };
+    // The default folder, as fetched: the list's digests are the real files'.
+    let out = run(&models_dir(), false);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A copy with one bit of MobileFaceNet flipped: refused by name as the default folder, used as one's own.
+    let dir = std::env::temp_dir().join(format!("localface-cli-models-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["face_detection_short_range.tflite", "onet.tflite", "MobileFaceNet.tflite"] {
+        std::fs::copy(models_dir().join(f), dir.join(f)).unwrap();
+    }
+    let mut bytes = std::fs::read(dir.join("MobileFaceNet.tflite")).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(dir.join("MobileFaceNet.tflite"), bytes).unwrap();
+    let out = run(&dir, false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("MobileFaceNet.tflite: sha256 ") && stderr.contains("corrupt"), "{stderr}");
+    assert!(run(&dir, true).status.success(), "a user's own models are not checked");
+    std::fs::remove_dir_all(dir).unwrap();
+}

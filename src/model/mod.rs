@@ -27,6 +27,7 @@
 //!    ai-edge-litert (`scripts/make-references.py`, then `tests/fidelity.rs`).
 
 mod flatbuf;
+pub mod known;
 pub mod rewrite;
 pub mod shape;
 pub mod tflite;

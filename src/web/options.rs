@@ -15,8 +15,10 @@ use wasm_bindgen::prelude::*;
 struct Options {
     /// "auto" (default), "cpu" or "gpu".
     backend: Option<String>,
-    /// Where the .tflite files are; the package's own models/ folder by default.
+    /// Where the user's own .tflite files are (not checked against the default models).
     model_base_url: Option<String>,
+    /// The package's models, file name to URL (set by the package's `index.js`), checked before use.
+    package_models: Option<std::collections::HashMap<String, String>>,
     /// "short" (default) or "full".
     detector: Option<String>,
     /// "onet" (default) or "blazeface".
@@ -40,8 +42,27 @@ pub(super) struct Settings {
     pub(super) threshold: Option<f32>,
     pub(super) tiles: bool,
     pub(super) gallery: Option<String>,
-    pub(super) model_base_url: String,
+    pub(super) models: Models,
     pub(super) passphrase: Option<String>,
+}
+
+/// Where `Recognizer.create` fetches the models from.
+pub(super) enum Models {
+    /// The user's own, under this base URL (ending in /): not checked.
+    Own(String),
+    /// The package's, by file name (or under models/ beside the page where no URL is given): checked
+    /// against the default models' sha256.
+    Package(std::collections::HashMap<String, String>),
+}
+
+impl Models {
+    /// The URL of a model file, and whether its bytes are to be checked.
+    pub(super) fn url(&self, file: &str) -> (String, bool) {
+        match self {
+            Models::Own(base) => (format!("{base}{file}"), false),
+            Models::Package(urls) => (urls.get(file).cloned().unwrap_or_else(|| format!("models/{file}")), true),
+        }
+    }
 }
 
 impl Settings {
@@ -69,7 +90,11 @@ impl Settings {
         if o.threshold.is_some_and(|t| !t.is_finite()) {
             return Err(error(ErrorKind::Option, "threshold must be a finite number"));
         }
-        let base = o.model_base_url.unwrap_or_else(|| "models/".into());
+        let models = match o.model_base_url {
+            Some(base) if base.ends_with('/') => Models::Own(base),
+            Some(base) => Models::Own(format!("{base}/")),
+            None => Models::Package(o.package_models.unwrap_or_default()),
+        };
         Ok(Settings {
             backend,
             range,
@@ -78,7 +103,7 @@ impl Settings {
             threshold: o.threshold,
             tiles: o.tiles.unwrap_or(false),
             gallery,
-            model_base_url: if base.ends_with('/') { base } else { format!("{base}/") },
+            models,
             passphrase: o.passphrase.filter(|p| !p.is_empty()),
         })
     }

@@ -11,7 +11,7 @@ use crate::face::live::{name_faces, TrackedFace};
 use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::gallery::Metric;
-use crate::model::Graph;
+use crate::model::{known, Graph};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -46,8 +46,12 @@ impl Recognizer {
         let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
         let mut bytes = Vec::new();
         for file in [detector_file, ONET, MOBILEFACENET] {
-            let data = fetch_bytes(&format!("{}{file}", settings.model_base_url), file, &on_progress).await?;
-            bytes.push(js_sys::Uint8Array::new(&data).to_vec());
+            let (url, check) = settings.models.url(file);
+            let data = js_sys::Uint8Array::new(&fetch_bytes(&url, file, &on_progress).await?).to_vec();
+            if check {
+                known::check_default(file, &data).map_err(|e| js_error(e.context(&url)))?;
+            }
+            bytes.push(data);
         }
         Recognizer::build(settings, &bytes[0], &bytes[1], &bytes[2]).await
     }

@@ -56,7 +56,8 @@ export interface RecognizerOptions {
   /** 'auto' (default: the GPU where it runs the embedder faster than the CPU, see `BackendChoice`), 'cpu' or
    *  'gpu' ('reference': the scalar kernels, slow, for checking the others). */
   backend?: 'auto' | 'cpu' | 'gpu' | 'reference';
-  /** Where the .tflite models are; the package's models/ folder by default. */
+  /** Where your own .tflite models are (named as the defaults). By default the package's own models, which
+   *  are checked against their sha256 before use; yours are not. */
   modelBaseUrl?: string;
   onProgress?: (progress: Progress) => void;
   /** BlazeFace 'short' range (default, faces within 2 m) or 'full' range. */
@@ -78,7 +79,8 @@ export interface RecognizerOptions {
 /**
  * Every error the package throws or rejects with is an `Error` whose `name` is one of these, stable across
  * versions: branch on `error.name`, never on the message (which says what happened, for people).
- * - `ModelInvalid`: a model file that is malformed or uses something not supported.
+ * - `ModelInvalid`: a model file that is malformed or uses something not supported, or one of the package's
+ *   models whose sha256 is not the one it should have (a corrupt download).
  * - `ModelFetchFailed`: a model could not be downloaded (the message gives the address).
  * - `InputInvalid`: an image source or tensor that cannot be used (unsupported, empty, too large).
  * - `OptionInvalid`: an option with a value not understood (`backend: 'tpu'`).

@@ -6,8 +6,8 @@
 //   const faces = await recognizer.identify(videoElement);
 //
 // `init` loads the WebAssembly module: the relaxed-SIMD build where the browser has relaxed SIMD (fused
-// multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder unless
-// `modelBaseUrl` says otherwise.
+// multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder, checked
+// against their sha256, unless `modelBaseUrl` points to the user's own.
 import wasmInit, { Recognizer, Gallery, TfliteModel } from './localface.js';
 
 export { Recognizer, Gallery, TfliteModel };
@@ -30,18 +30,31 @@ export function hasRelaxedSimd() {
 
 let ready = null;
 
-/** Loads the WebAssembly module once; later calls return the same promise. */
+/** Loads the WebAssembly module once; later calls return the same promise (a failed load can be retried). */
 export default function init(options = {}) {
   if (!ready) {
-    const file = hasRelaxedSimd() && !options.noRelaxedSimd ? 'localface_relaxed_bg.wasm' : 'localface_bg.wasm';
-    ready = wasmInit({ module_or_path: options.wasmUrl ?? new URL(file, import.meta.url) });
+    // Each build named by a fixed string, so that bundlers see and copy both.
+    const relaxed = hasRelaxedSimd() && !options.noRelaxedSimd;
+    const url = relaxed ? new URL('./localface_relaxed_bg.wasm', import.meta.url) : new URL('./localface_bg.wasm', import.meta.url);
+    ready = wasmInit({ module_or_path: options.wasmUrl ?? url });
+    ready.catch(() => { ready = null; });
   }
   return ready;
 }
 
+// The package's models, each named by a fixed string (a folder, or a name computed at run time, is what
+// bundlers leave out). Recognizer.create checks them against their sha256 before use.
+const PACKAGE_MODELS = {
+  'face_detection_short_range.tflite': new URL('./models/face_detection_short_range.tflite', import.meta.url).href,
+  'face_detection_full_range.tflite': new URL('./models/face_detection_full_range.tflite', import.meta.url).href,
+  'onet.tflite': new URL('./models/onet.tflite', import.meta.url).href,
+  'MobileFaceNet.tflite': new URL('./models/MobileFaceNet.tflite', import.meta.url).href,
+};
+
 const create = Recognizer.create;
-/** Recognizer.create with the package's own models as the default. */
+/** Recognizer.create with the package's own models as the default (`modelBaseUrl` left out or undefined). */
 Recognizer.create = function (options = {}) {
-  const modelBaseUrl = new URL('./models/', import.meta.url).href;
-  return create.call(Recognizer, { modelBaseUrl, ...options });
+  if (options.modelBaseUrl != null) return create.call(Recognizer, options);
+  const { modelBaseUrl, ...rest } = options;
+  return create.call(Recognizer, { ...rest, packageModels: PACKAGE_MODELS });
 };

@@ -54,7 +54,10 @@ export class RecognizerWorker {
     this._worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this._worker.onmessage = ({ data }) => this._answer(data);
     this._worker.onerror = (e) => this._failAll(named('WorkerFailed', 'the recognizer worker failed: ' + (e.message || e)));
-    const info = await this._call('create', [this._options, this._initOptions]);
+    // A URL object cannot be sent to a worker: send its address.
+    const { wasmUrl } = this._initOptions;
+    const initOptions = { ...this._initOptions, ...(wasmUrl instanceof URL ? { wasmUrl: wasmUrl.href } : {}) };
+    const info = await this._call('create', [this._options, initOptions]);
     Object.assign(this, info);
   }
 

@@ -1,0 +1,48 @@
+//! The default models' sha256 (the one list: `scripts/fetch-models.sh` reads it from here). The command-line
+//! tool checks its default models folder and the web API's `Recognizer.create` the package's models against
+//! it before use, so that a corrupt download or a flipped bit is an error naming the file, not a model that
+//! loads and gives wrong embeddings. A user's own models (`--models DIR`, `modelBaseUrl`, `fromModels`) are
+//! not checked.
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+
+/// (file, sha256 in hex) of each default model.
+pub const DEFAULT_MODELS: [(&str, &str); 5] = [
+    ("MobileFaceNet.tflite", "d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b"),
+    ("onet.tflite", "946543640bd17e5275f442646422a4816441bb00897439a69bc9ea5fcf1fe601"),
+    ("FaceAntiSpoofing.tflite", "a980757d55e2835aff69f2fa9b04914e21d426dd8a43588c2982d50e8038ec02"),
+    ("face_detection_short_range.tflite", "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633"),
+    ("face_detection_full_range.tflite", "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3"),
+];
+
+/// Checks the bytes of a default model against its sha256; a file not on the list is an error too (only
+/// the default models are looked up by name).
+pub fn check_default(file: &str, bytes: &[u8]) -> Result<()> {
+    let Some((_, want)) = DEFAULT_MODELS.iter().find(|(f, _)| *f == file) else {
+        return Err(Error::model(format!("{file} is not one of the default models")));
+    };
+    let got: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    if got != *want {
+        return Err(Error::model(format!(
+            "{file}: sha256 {got}, expected {want}: the file is corrupt or not the default model \
+             (fetch it again with scripts/fetch-models.sh, or reload the page)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_byte_or_an_unknown_file_is_refused_by_name() {
+        // The list's own digests are checked against the real files in tests/cli.rs; here, the rule.
+        let e = check_default("onet.tflite", b"not o-net").unwrap_err().to_string();
+        assert!(e.contains("onet.tflite: sha256 ") && e.contains("expected 9465436"), "{e}");
+        let e = check_default("mine.tflite", b"").unwrap_err().to_string();
+        assert!(e.contains("mine.tflite is not one of the default models"), "{e}");
+        assert!(DEFAULT_MODELS.iter().all(|(_, h)| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit())));
+    }
+}

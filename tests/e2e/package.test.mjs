@@ -1,0 +1,87 @@
+// The npm package as an app uses it, in headless Chromium: its models are checked against their sha256 (a
+// corrupt download is refused by name; a user's own models are not checked), a failed init() can be retried,
+// and the worker takes the wasm's address as a URL object. Run: node --test tests/e2e/   (after
+// scripts/build-web.sh)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch } from './lib.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server && server.stop());
+
+/** A page of the demo's origin with the package at /pkg/, `route` set up before it runs `body`. */
+async function onPage(body, route) {
+  const context = await launch({});
+  try {
+    const page = await context.newPage();
+    if (route) await route(page);
+    await page.goto(server.url + '/style.css');
+    return await page.evaluate(body);
+  } finally {
+    await context.close();
+  }
+}
+
+test('the package\'s models are checked before use, a user\'s own are not', { timeout: 300000 }, async () => {
+  // MobileFaceNet arrives with one bit flipped, as a corrupt download or cache would give it.
+  const corrupt = (page) => page.route('**/pkg/models/MobileFaceNet.tflite', async (route) => {
+    const response = await route.fetch();
+    const body = await response.body();
+    body[body.length >> 1] ^= 1;
+    await route.fulfill({ response, body });
+  });
+  const result = await onPage(async () => {
+    const { default: init, Recognizer } = await import('/pkg/index.js');
+    await init();
+    const outcome = async (options) => {
+      try {
+        (await Recognizer.create({ gallery: null, ...options })).free();
+        return 'created';
+      } catch (e) {
+        return `${e.name}: ${e.message}`;
+      }
+    };
+    return {
+      package: await outcome({}),
+      undefinedBase: await outcome({ modelBaseUrl: undefined }),
+      own: await outcome({ modelBaseUrl: '/pkg/models/' }),
+    };
+  }, corrupt);
+  assert.match(result.package, /^ModelInvalid: .*\/pkg\/models\/MobileFaceNet\.tflite: MobileFaceNet\.tflite: sha256 [0-9a-f]{64}, expected d8ba40c0/);
+  assert.equal(result.undefinedBase, result.package, 'modelBaseUrl: undefined means the package\'s models');
+  assert.equal(result.own, 'created', 'models under the user\'s own modelBaseUrl are not checked');
+
+  // Uncorrupted, the package's models pass.
+  const clean = await onPage(async () => {
+    const { default: init, Recognizer } = await import('/pkg/index.js');
+    await init();
+    const r = await Recognizer.create({ gallery: null });
+    r.free();
+    return 'created';
+  });
+  assert.equal(clean, 'created');
+});
+
+test('a failed init() can be retried, and the worker takes a URL object for the wasm', { timeout: 300000 }, async () => {
+  const result = await onPage(async () => {
+    const { default: init, Recognizer, RecognizerWorker } = await import('/pkg/index.js');
+    let first;
+    try {
+      await init({ wasmUrl: '/pkg/no-such.wasm' });
+      first = 'loaded';
+    } catch (e) {
+      first = 'failed';
+    }
+    await init();
+    const r = await Recognizer.create({ gallery: null });
+    r.free();
+    const worker = await RecognizerWorker.create({ gallery: null }, { wasmUrl: new URL('/pkg/localface_bg.wasm', location.href) });
+    const kernels = worker.kernels;
+    worker.terminate();
+    return { first, kernels };
+  });
+  assert.equal(result.first, 'failed');
+  // The plain build, as asked by the URL object, though this browser has relaxed SIMD.
+  assert.equal(result.kernels, 'wasm simd128');
+});
