@@ -54,6 +54,15 @@ pub enum Fault {
     PipelineCreation,
 }
 
+/// Whether this JavaScript environment has WebGPU: wgpu must not be asked where there is none (Node.js),
+/// where it panics instead of saying so.
+#[cfg(target_arch = "wasm32")]
+fn has_webgpu() -> bool {
+    let get = |object: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(object, &key.into()).ok();
+    let navigator = get(&js_sys::global(), "navigator").filter(|n| n.is_object());
+    navigator.and_then(|n| get(&n, "gpu")).is_some_and(|gpu| gpu.is_object())
+}
+
 /// What the kernels need of an adapter beyond WebGPU's defaults.
 const WORKGROUP_INVOCATIONS: u32 = 256;
 /// The matmul's two slices of 272 vec4s (matmul_tile.wgsl).
@@ -65,6 +74,10 @@ impl Gpu {
     // In the browser WebGPU handles are neither Send nor Sync, and everything runs on one thread.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub async fn new() -> Result<Arc<Gpu>> {
+        #[cfg(target_arch = "wasm32")]
+        if !has_webgpu() {
+            return Err(Error::gpu("no WebGPU here (navigator.gpu is missing)"));
+        }
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let options = wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,

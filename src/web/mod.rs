@@ -137,9 +137,13 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error(ErrorKind::Input, e.to_string()))
 }
 
-/// Reads any supported image source into an RGB frame. A VideoFrame is converted to RGBA by the browser
-/// straight into wasm memory; any other source is drawn and read back as ImageData (`toImageData`).
+/// Reads any supported image source into an RGB frame. Encoded bytes (a Uint8Array or Node.js Buffer of
+/// JPEG, PNG or WebP) are decoded by the core, in every environment; a VideoFrame is converted to RGBA by the
+/// browser straight into wasm memory; any other source is drawn and read back as ImageData (`toImageData`).
 async fn frame_of(source: &JsValue) -> Result<Rgb, JsValue> {
+    if let Some(encoded) = source.dyn_ref::<js_sys::Uint8Array>() {
+        return crate::frame::decode(&encoded.to_vec()).map_err(js_error);
+    }
     let (w, h, rgba) = match video_frame_size(source)?.as_deref() {
         Some(&[w, h]) => (w as usize, h as usize, video_frame_rgba(source, w as usize * h as usize * 4).await?),
         Some(size) => return Err(error(ErrorKind::Input, format!("video frame size {size:?}: not [width, height]"))),

@@ -17,8 +17,6 @@ struct Options {
     backend: Option<String>,
     /// Where the user's own .tflite files are (not checked against the default models).
     model_base_url: Option<String>,
-    /// The package's models, file name to URL (set by the package's `index.js`), checked before use.
-    package_models: Option<std::collections::HashMap<String, String>>,
     /// "short" (default) or "full".
     detector: Option<String>,
     /// "onet" (default) or "blazeface".
@@ -31,6 +29,8 @@ struct Options {
     /// Encrypts the stored gallery (AES-256-GCM, key from PBKDF2); needed to read it back.
     passphrase: Option<String>,
     // `gallery` (the IndexedDB key, or null for memory only) is read apart: serde cannot tell null from absent.
+    // So is `packageModels` (set by the package's index.js: file name to URL, or to a function reading the
+    // file in Node.js), which holds functions.
 }
 
 /// Options, checked and with their defaults.
@@ -50,31 +50,51 @@ pub(super) struct Settings {
 pub(super) enum Models {
     /// The user's own, under this base URL (ending in /): not checked.
     Own(String),
-    /// The package's, by file name (or under models/ beside the page where no URL is given): checked
-    /// against the default models' sha256.
-    Package(std::collections::HashMap<String, String>),
+    /// The package's (`packageModels`: by file name, a URL or a function that reads the file; where the
+    /// package's index.js did not say, under models/ beside the page): checked against the default models'
+    /// sha256.
+    Package(JsValue),
+}
+
+/// Where one model file's bytes come from.
+pub(super) enum ModelSource {
+    Url(String),
+    /// A function resolving to the file's bytes (Node.js, which cannot fetch files).
+    Read(js_sys::Function),
 }
 
 impl Models {
-    /// The URL of a model file, and whether its bytes are to be checked.
-    pub(super) fn url(&self, file: &str) -> (String, bool) {
+    /// Where a model file comes from, and whether its bytes are checked against the default models'.
+    pub(super) fn source(&self, file: &str) -> (ModelSource, bool) {
         match self {
-            Models::Own(base) => (format!("{base}{file}"), false),
-            Models::Package(urls) => (urls.get(file).cloned().unwrap_or_else(|| format!("models/{file}")), true),
+            Models::Own(base) => (ModelSource::Url(format!("{base}{file}")), false),
+            Models::Package(files) => {
+                let given = js_sys::Reflect::get(files, &file.into()).unwrap_or(JsValue::UNDEFINED);
+                let source = match (given.as_string(), given.dyn_into::<js_sys::Function>()) {
+                    (Some(url), _) => ModelSource::Url(url),
+                    (None, Ok(read)) => ModelSource::Read(read),
+                    (None, Err(_)) => ModelSource::Url(format!("models/{file}")),
+                };
+                (source, true)
+            }
         }
     }
 }
 
 impl Settings {
     pub(super) fn parse(options: JsValue) -> Result<Settings, JsValue> {
+        // Where there is no IndexedDB (Node.js), the gallery lives in memory unless a key is given.
+        let stored = js_sys::Reflect::has(&js_sys::global(), &"indexedDB".into()).unwrap_or(false);
+        let default_gallery = stored.then(|| "default".to_string());
         let gallery = match js_sys::Reflect::get(&options, &"gallery".into()) {
             Ok(v) if v.is_null() => None,
-            Ok(v) if v.is_undefined() => Some("default".to_string()),
+            Ok(v) if v.is_undefined() => default_gallery,
             Ok(v) => Some(
                 v.as_string().ok_or_else(|| error(ErrorKind::Option, "gallery must be a string (its key) or null"))?,
             ),
-            Err(_) => Some("default".to_string()),
+            Err(_) => default_gallery,
         };
+        let package_models = js_sys::Reflect::get(&options, &"packageModels".into()).unwrap_or(JsValue::UNDEFINED);
         let o: Options = if options.is_undefined() || options.is_null() {
             Options::default()
         } else {
@@ -93,7 +113,7 @@ impl Settings {
         let models = match o.model_base_url {
             Some(base) if base.ends_with('/') => Models::Own(base),
             Some(base) => Models::Own(format!("{base}/")),
-            None => Models::Package(o.package_models.unwrap_or_default()),
+            None => Models::Package(package_models),
         };
         Ok(Settings {
             backend,

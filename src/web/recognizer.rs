@@ -1,7 +1,7 @@
 //! `Recognizer`: the models loaded once, then detect, identify, enroll and verify on any image source.
 
 use super::auto::auto_target;
-use super::options::Settings;
+use super::options::{ModelSource, Settings};
 use super::store::{change_gallery, Gallery, Shared, Store};
 use super::{embedded_face_js, error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
 use crate::backend::{Backend, Choice, Target};
@@ -46,10 +46,17 @@ impl Recognizer {
         let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
         let mut bytes = Vec::new();
         for file in [detector_file, ONET, MOBILEFACENET] {
-            let (url, check) = settings.models.url(file);
-            let data = js_sys::Uint8Array::new(&fetch_bytes(&url, file, &on_progress).await?).to_vec();
+            let (source, check) = settings.models.source(file);
+            let (data, from) = match source {
+                ModelSource::Url(url) => (fetch_bytes(&url, file, &on_progress).await?, url),
+                ModelSource::Read(read) => {
+                    let promise = js_sys::Promise::resolve(&read.call0(&JsValue::NULL)?);
+                    (wasm_bindgen_futures::JsFuture::from(promise).await?, "the package".to_string())
+                }
+            };
+            let data = js_sys::Uint8Array::new(&data).to_vec();
             if check {
-                known::check_default(file, &data).map_err(|e| js_error(e.context(&url)))?;
+                known::check_default(file, &data).map_err(|e| js_error(e.context(&from)))?;
             }
             bytes.push(data);
         }

@@ -1,23 +1,25 @@
 // The npm package as an app uses it, in headless Chromium: its models are checked against their sha256 (a
 // corrupt download is refused by name; a user's own models are not checked), a failed init() can be retried,
-// and the worker takes the wasm's address as a URL object. Run: node --test tests/e2e/   (after
+// images can be a file's encoded bytes, and the worker takes the wasm's address as a URL object. Run: node --test tests/e2e/   (after
 // scripts/build-web.sh)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FACES, haveFaces, serve, launch } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server && server.stop());
 
 /** A page of the demo's origin with the package at /pkg/, `route` set up before it runs `body`. */
-async function onPage(body, route) {
+async function onPage(body, route, arg) {
   const context = await launch({});
   try {
     const page = await context.newPage();
     if (route) await route(page);
     await page.goto(server.url + '/style.css');
-    return await page.evaluate(body);
+    return await page.evaluate(body, arg);
   } finally {
     await context.close();
   }
@@ -63,8 +65,10 @@ test('the package\'s models are checked before use, a user\'s own are not', { ti
   assert.equal(clean, 'created');
 });
 
-test('a failed init() can be retried, and the worker takes a URL object for the wasm', { timeout: 300000 }, async () => {
-  const result = await onPage(async () => {
+test('a failed init() can be retried, images can be encoded bytes, and the worker takes a URL object for the wasm', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const photo = [...readFileSync(join(FACES, 'emotions-a/a1.jpg'))];
+  const result = await onPage(async (photo) => {
     const { default: init, Recognizer, RecognizerWorker } = await import('/pkg/index.js');
     let first;
     try {
@@ -74,14 +78,21 @@ test('a failed init() can be retried, and the worker takes a URL object for the 
       first = 'failed';
     }
     await init();
-    const r = await Recognizer.create({ gallery: null });
+    // A JPEG's bytes, decoded by the library, on the main thread and in the worker.
+    const jpeg = new Uint8Array(photo);
+    const r = await Recognizer.create({ gallery: 'package-test' });
+    await r.enroll('Ada', jpeg);
+    const here = (await r.identify(jpeg)).map((f) => f.name);
     r.free();
-    const worker = await RecognizerWorker.create({ gallery: null }, { wasmUrl: new URL('/pkg/localface_bg.wasm', location.href) });
+    const worker = await RecognizerWorker.create({ gallery: 'package-test' }, { wasmUrl: new URL('/pkg/localface_bg.wasm', location.href) });
+    const there = (await worker.identify(jpeg)).map((f) => f.name);
     const kernels = worker.kernels;
+    await worker.gallery.clear();
     worker.terminate();
-    return { first, kernels };
-  });
+    return { first, here, there, kernels };
+  }, null, photo);
   assert.equal(result.first, 'failed');
+  assert.deepEqual([result.here, result.there], [['Ada'], ['Ada']]);
   // The plain build, as asked by the URL object, though this browser has relaxed SIMD.
   assert.equal(result.kernels, 'wasm simd128');
 });

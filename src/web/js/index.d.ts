@@ -1,7 +1,9 @@
 // Types of the localface npm package.
 
 /** Anything a frame can come from. */
-export type FrameSource = ImageData | HTMLVideoElement | HTMLCanvasElement | HTMLImageElement | ImageBitmap | VideoFrame | OffscreenCanvas;
+/** An image: a browser image source, or the bytes of a JPEG, PNG or WebP file (a Uint8Array or Node.js Buffer;
+ *  decoded by the library, in the browser and in Node.js alike). */
+export type FrameSource = ImageData | HTMLVideoElement | HTMLCanvasElement | HTMLImageElement | ImageBitmap | VideoFrame | OffscreenCanvas | Uint8Array;
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Point { x: number; y: number }
@@ -69,7 +71,8 @@ export interface RecognizerOptions {
   threshold?: number;
   /** Also search tiles of large frames for small faces (slower). */
   tiles?: boolean;
-  /** The gallery's key in IndexedDB ('default'); null keeps it in memory only. */
+  /** The gallery's key in IndexedDB ('default'); null keeps it in memory only, as does the default where there
+   *  is no IndexedDB (Node.js). */
   gallery?: string | null;
   /** Encrypts the stored gallery (AES-256-GCM, key from PBKDF2-HMAC-SHA256, 600,000 iterations); a stored
    *  gallery that is encrypted needs it, a plain one is encrypted at once. Exports stay plain. */

@@ -5,8 +5,8 @@
 //   const recognizer = await Recognizer.create({ onProgress: p => console.log(p) });
 //   const faces = await recognizer.identify(videoElement);
 //
-// `init` loads the WebAssembly module: the relaxed-SIMD build where the browser has relaxed SIMD (fused
-// multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder, checked
+// `init` loads the WebAssembly module: the relaxed-SIMD build where the browser (or Node.js) has relaxed SIMD
+// (fused multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder, checked
 // against their sha256, unless `modelBaseUrl` points to the user's own.
 import wasmInit, { Recognizer, Gallery, TfliteModel } from './localface.js';
 
@@ -28,6 +28,20 @@ export function hasRelaxedSimd() {
   }
 }
 
+/** Node.js's `fs/promises` where this runs in Node (which cannot fetch file: URLs), else null. */
+async function nodeFiles() {
+  if (typeof process === 'undefined' || !process.versions?.node || typeof window !== 'undefined') return null;
+  // A name out of bundlers' sight: a browser build must not try to bundle Node's fs.
+  const name = 'node:fs/promises';
+  return process.getBuiltinModule?.(name) ?? import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+}
+
+/** The bytes of a file: URL in Node.js; null anywhere else (the browser fetches). */
+async function readLocal(url) {
+  const fs = String(url).startsWith('file:') ? await nodeFiles() : null;
+  return fs ? new Uint8Array(await fs.readFile(new URL(url))) : null;
+}
+
 let ready = null;
 
 /** Loads the WebAssembly module once; later calls return the same promise (a failed load can be retried). */
@@ -36,20 +50,22 @@ export default function init(options = {}) {
     // Each build named by a fixed string, so that bundlers see and copy both.
     const relaxed = hasRelaxedSimd() && !options.noRelaxedSimd;
     const url = relaxed ? new URL('./localface_relaxed_bg.wasm', import.meta.url) : new URL('./localface_bg.wasm', import.meta.url);
-    ready = wasmInit({ module_or_path: options.wasmUrl ?? url });
+    const source = options.wasmUrl ?? url;
+    ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source }));
     ready.catch(() => { ready = null; });
   }
   return ready;
 }
 
 // The package's models, each named by a fixed string (a folder, or a name computed at run time, is what
-// bundlers leave out). Recognizer.create checks them against their sha256 before use.
-const PACKAGE_MODELS = {
-  'face_detection_short_range.tflite': new URL('./models/face_detection_short_range.tflite', import.meta.url).href,
-  'face_detection_full_range.tflite': new URL('./models/face_detection_full_range.tflite', import.meta.url).href,
-  'onet.tflite': new URL('./models/onet.tflite', import.meta.url).href,
-  'MobileFaceNet.tflite': new URL('./models/MobileFaceNet.tflite', import.meta.url).href,
-};
+// bundlers leave out): their addresses for the browser to fetch, or in Node.js functions that read the files.
+// Recognizer.create checks them against their sha256 before use.
+const PACKAGE_MODELS = Object.fromEntries([
+  ['face_detection_short_range.tflite', new URL('./models/face_detection_short_range.tflite', import.meta.url)],
+  ['face_detection_full_range.tflite', new URL('./models/face_detection_full_range.tflite', import.meta.url)],
+  ['onet.tflite', new URL('./models/onet.tflite', import.meta.url)],
+  ['MobileFaceNet.tflite', new URL('./models/MobileFaceNet.tflite', import.meta.url)],
+].map(([file, url]) => [file, url.protocol === 'file:' ? () => readLocal(url) : url.href]));
 
 const create = Recognizer.create;
 /** Recognizer.create with the package's own models as the default (`modelBaseUrl` left out or undefined). */

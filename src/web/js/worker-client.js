@@ -12,9 +12,11 @@ function transferable(x) {
     || (typeof VideoFrame !== 'undefined' && x instanceof VideoFrame);
 }
 
-/** Turns any frame source into something a worker can receive: ImageData as is, others as an ImageBitmap. */
+/** Turns any frame source into something a worker can receive: ImageData and encoded bytes (Uint8Array) as
+ *  they are, others as an ImageBitmap. */
 async function sendable(source) {
   if (transferable(source) || (typeof ImageData !== 'undefined' && source instanceof ImageData)) return source;
+  if (source instanceof Uint8Array) return source;
   return await createImageBitmap(source);
 }
 

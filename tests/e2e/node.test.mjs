@@ -1,0 +1,38 @@
+// The npm package in Node.js, with the browser's calls: init() reads the wasm from the package, Recognizer.create
+// its models (checked against their sha256), images come as encoded bytes (Buffers of JPEG), the gallery lives
+// in memory, and `auto` does not touch WebGPU, which Node has none of. Run: node --test tests/e2e/   (after
+// scripts/build-web.sh)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FACES, haveFaces } from './lib.mjs';
+import init, { Recognizer } from '../../pkg/index.js';
+
+test('in Node.js the package enrols and identifies photos given as bytes', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const photo = (p) => readFileSync(join(FACES, p));
+  await init();
+  const r = await Recognizer.create();
+  try {
+    assert.equal(r.backend, 'cpu');
+    assert.match(r.backendChoice.reason, /no WebGPU here/);
+    const enrolled = await r.enroll('Ada', photo('emotions-a/a1.jpg'));
+    assert.equal(enrolled.samples, 1);
+    // Another photo of her is Ada (a Uint8Array, as well as a Buffer); a stranger is no one.
+    const other = await r.identify(new Uint8Array(photo('emotions-a/a2.jpg')));
+    assert.deepEqual(other.map((f) => f.name), ['Ada']);
+    const stranger = await r.identify(photo('emotions-b/b1.jpg'));
+    assert.deepEqual(stranger.map((f) => f.name), [null]);
+    // The gallery is in memory (no IndexedDB here): a second recognizer starts empty.
+    const second = await Recognizer.create();
+    assert.deepEqual(await second.gallery.people(), []);
+    second.free();
+    // Bytes that are no image are an error with its name, not a crash.
+    await assert.rejects(r.identify(new Uint8Array([1, 2, 3])), (e) => e.name === 'InputInvalid' && /not an image/.test(e.message));
+  } finally {
+    r.free();
+  }
+  // Asking for the GPU where there is no WebGPU is an error that says so, and the process goes on.
+  await assert.rejects(Recognizer.create({ backend: 'gpu' }), (e) => e.name === 'GpuFailed' && /no WebGPU/.test(e.message));
+});
