@@ -30,6 +30,8 @@ if [ "$target" = web ]; then
   cp src/web/js/index.js src/web/js/index.d.ts src/web/js/worker.js src/web/js/worker-client.js pkg/
 fi
 mkdir -p pkg/models
+# The licences: localface's own, and the models' (NOTICE.md says which is which).
+cp LICENSE NOTICE.md LICENSE-APACHE-2.0.txt pkg/
 cp models/face_detection_short_range.tflite models/face_detection_full_range.tflite models/onet.tflite \
    models/MobileFaceNet.tflite pkg/models/
 
@@ -42,8 +44,20 @@ pkg.description = 'Face recognition that runs entirely on the device: BlazeFace,
 if (target === 'web') {
   Object.assign(pkg, { main: 'index.js', module: 'index.js', types: 'index.d.ts' });
   pkg.files = ['index.js', 'index.d.ts', 'worker.js', 'worker-client.js', 'localface.js', 'localface.d.ts',
-    'localface_bg.wasm', 'localface_bg.wasm.d.ts', 'localface_relaxed_bg.wasm', 'snippets', 'models'];
+    'localface_bg.wasm', 'localface_bg.wasm.d.ts', 'localface_relaxed_bg.wasm', 'snippets', 'models',
+    'LICENSE', 'NOTICE.md', 'LICENSE-APACHE-2.0.txt'];
   pkg.sideEffects = ['./index.js', './snippets/*'];
+  // What apps and bundlers may reach: the entry (with its types), the worker for apps that start it
+  // themselves, and the assets, for apps that copy or serve them (esbuild does not copy them itself).
+  pkg.exports = {
+    '.': { types: './index.d.ts', default: './index.js' },
+    './worker.js': './worker.js',
+    './worker-client.js': './worker-client.js',
+    './localface_bg.wasm': './localface_bg.wasm',
+    './localface_relaxed_bg.wasm': './localface_relaxed_bg.wasm',
+    './models/*': './models/*',
+    './package.json': './package.json',
+  };
 } else {
   pkg.files = [...new Set([...(pkg.files || []), 'localface_relaxed_bg.wasm', 'snippets', 'models'])];
 }

@@ -103,3 +103,10 @@ export function deleteDatabase(page) {
     req.onerror = req.onblocked = () => resolve('not deleted');
   }));
 }
+
+/** `npm pack` of the package folder (pkg/ by default) into `dest`; returns the tarball's path. */
+export function packPackage(dest, dir = join(ROOT, 'pkg')) {
+  mkdirSync(dest, { recursive: true });
+  const out = execFileSync('npm', ['pack', dir, '--pack-destination', dest, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return join(dest, JSON.parse(out)[0].filename);
+}

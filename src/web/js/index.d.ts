@@ -85,6 +85,8 @@ export interface RecognizerOptions {
  * - `ModelInvalid`: a model file that is malformed or uses something not supported, or one of the package's
  *   models whose sha256 is not the one it should have (a corrupt download).
  * - `ModelFetchFailed`: a model could not be downloaded (the message gives the address).
+ * - `WasmLoadFailed`: `init()` could not load the WebAssembly module (the message gives the address); it can
+ *   be called again.
  * - `InputInvalid`: an image source or tensor that cannot be used (unsupported, empty, too large).
  * - `OptionInvalid`: an option with a value not understood (`backend: 'tpu'`).
  * - `NoFace`: no face where one was needed (enroll, verify).
@@ -105,7 +107,7 @@ export interface RecognizerOptions {
  * - `WorkerFailed` (worker mode): the worker script failed to load or run.
  */
 export type LocalfaceErrorName =
-  | 'ModelInvalid' | 'ModelFetchFailed' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
+  | 'ModelInvalid' | 'ModelFetchFailed' | 'WasmLoadFailed' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
   | 'PoorShot' | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
   | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
 

@@ -51,8 +51,12 @@ export default function init(options = {}) {
     const relaxed = hasRelaxedSimd() && !options.noRelaxedSimd;
     const url = relaxed ? new URL('./localface_relaxed_bg.wasm', import.meta.url) : new URL('./localface_bg.wasm', import.meta.url);
     const source = options.wasmUrl ?? url;
-    ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source }));
-    ready.catch(() => { ready = null; });
+    ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source })).catch((e) => {
+      ready = null;
+      // Such as a 404, or a server's HTML page where the wasm should be: say which address it was.
+      const message = `cannot load the WebAssembly module from ${source}: ${(e && e.message) || e}`;
+      throw Object.assign(new Error(message), { name: 'WasmLoadFailed' });
+    });
   }
   return ready;
 }

@@ -53,9 +53,14 @@ export class RecognizerWorker {
   }
 
   async _start() {
+    // Written out whole, as bundlers (Vite, webpack) recognise it to bundle the worker: an address kept in a
+    // variable would make them copy worker.js as a plain file, unbundled.
     this._worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this._worker.onmessage = ({ data }) => this._answer(data);
-    this._worker.onerror = (e) => this._failAll(named('WorkerFailed', 'the recognizer worker failed: ' + (e.message || e)));
+    // A script that cannot be loaded gives an error event without a message: say which script it was.
+    this._worker.onerror = (e) => this._failAll(named('WorkerFailed', e.message
+      ? 'the recognizer worker failed: ' + e.message
+      : 'the recognizer worker could not be started: its script (the package\'s worker.js) did not load'));
     // A URL object cannot be sent to a worker: send its address.
     const { wasmUrl } = this._initOptions;
     const initOptions = { ...this._initOptions, ...(wasmUrl instanceof URL ? { wasmUrl: wasmUrl.href } : {}) };
