@@ -72,14 +72,16 @@ pub const DEFAULT_COSINE_THRESHOLD: f32 = 0.5;
 /// dark glasses drawn on it (`face::occlusion`): a masked face is much more like a masked template of the
 /// same person than like their bare face. But two masked faces are also more alike than two bare faces,
 /// whoever wears them, so a template's similarity must pass the threshold by a margin.
+///
+/// The discriminants are the file format's codes (`file.rs`): never renumber them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
     /// The face as it was photographed.
-    Shot,
+    Shot = 0,
     /// The shot with a surgical mask drawn on.
-    Masked,
+    Masked = 1,
     /// The shot with dark glasses drawn on.
-    Sunglasses,
+    Sunglasses = 2,
 }
 
 impl Template {

@@ -46,19 +46,7 @@ impl Recognizer {
         let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
         let mut bytes = Vec::new();
         for file in [detector_file, ONET, MOBILEFACENET] {
-            let (source, check) = settings.models.source(file);
-            let (data, from) = match source {
-                ModelSource::Url(url) => (fetch_bytes(&url, file, &on_progress).await?, url),
-                ModelSource::Read(read) => {
-                    let promise = js_sys::Promise::resolve(&read.call0(&JsValue::NULL)?);
-                    (wasm_bindgen_futures::JsFuture::from(promise).await?, "the package".to_string())
-                }
-            };
-            let data = js_sys::Uint8Array::new(&data).to_vec();
-            if check {
-                known::check_default(file, &data).map_err(|e| js_error(e.context(&from)))?;
-            }
-            bytes.push(data);
+            bytes.push(model_bytes(&settings, file, &on_progress).await?);
         }
         Recognizer::build(settings, &bytes[0], &bytes[1], &bytes[2]).await
     }
@@ -209,8 +197,8 @@ impl Recognizer {
     }
 
     /// Adds the one face of `source` to `name` (enrolling them if new), with its masked and dark-glasses
-    /// templates (`Pipeline::templates`), and saves the gallery. A poor shot
-    /// (too small, blurred, turned away, badly lit) is refused with `PoorShot`, saying why.
+    /// templates (`Pipeline::templates`), and saves the gallery. A poor shot (too small, blurred, turned
+    /// away, badly lit) is refused with `PoorShot`, saying why.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
         let frame = frame_of(&source).await?;
         let faces = self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
@@ -279,4 +267,22 @@ fn tracked_js(t: &TrackedFace) -> TrackedJs {
         ..face_js(&t.detection, &t.landmarks)
     };
     TrackedJs { track_id: t.track_id, settled: t.settled, face }
+}
+
+/// A model file's bytes, fetched (or read, in Node.js), and checked against the default models' sha256 when
+/// they are the package's.
+async fn model_bytes(settings: &Settings, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
+    let (source, check) = settings.models.source(file);
+    let (data, from) = match source {
+        ModelSource::Url(url) => (fetch_bytes(&url, file, on_progress).await?, url),
+        ModelSource::Read(read) => {
+            let promise = js_sys::Promise::resolve(&read.call0(&JsValue::NULL)?);
+            (wasm_bindgen_futures::JsFuture::from(promise).await?, "the package".to_string())
+        }
+    };
+    let data = js_sys::Uint8Array::new(&data).to_vec();
+    if check {
+        known::check_default(file, &data).map_err(|e| js_error(e.context(&from)))?;
+    }
+    Ok(data)
 }

@@ -65,17 +65,18 @@ test('the package\'s models are checked before use, a user\'s own are not', { ti
   assert.equal(clean, 'created');
 });
 
-test('a failed init() can be retried, images can be encoded bytes, and the worker takes a URL object for the wasm', { timeout: 300000 }, async (t) => {
+test('a recognizer before init() is refused, a failed init() can be retried, images can be encoded bytes, and the worker takes a URL object for the wasm', { timeout: 300000 }, async (t) => {
   if (!haveFaces()) return t.skip('no shared photos');
   const photo = [...readFileSync(join(FACES, 'emotions-a/a1.jpg'))];
   const result = await onPage(async (photo) => {
     const { default: init, Recognizer, RecognizerWorker } = await import('/pkg/index.js');
+    const early = await Recognizer.create({ gallery: null }).then(() => 'created', (e) => e.name);
     let first;
     try {
       await init({ wasmUrl: '/pkg/no-such.wasm' });
       first = 'loaded';
     } catch (e) {
-      first = 'failed';
+      first = `${e.name}: ${e.message}`;
     }
     await init();
     // A JPEG's bytes, decoded by the library, on the main thread and in the worker.
@@ -89,9 +90,10 @@ test('a failed init() can be retried, images can be encoded bytes, and the worke
     const kernels = worker.kernels;
     await worker.gallery.clear();
     worker.terminate();
-    return { first, here, there, kernels };
+    return { early, first, here, there, kernels };
   }, null, photo);
-  assert.equal(result.first, 'failed');
+  assert.equal(result.early, 'NotInitialized', 'a recognizer before init() is refused by name');
+  assert.match(result.first, /^WasmLoadFailed: cannot load the WebAssembly module from \/pkg\/no-such\.wasm: /);
   assert.deepEqual([result.here, result.there], [['Ada'], ['Ada']]);
   // The plain build, as asked by the URL object, though this browser has relaxed SIMD.
   assert.equal(result.kernels, 'wasm simd128');

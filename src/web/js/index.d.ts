@@ -87,6 +87,7 @@ export interface RecognizerOptions {
  * - `ModelFetchFailed`: a model could not be downloaded (the message gives the address).
  * - `WasmLoadFailed`: `init()` could not load the WebAssembly module (the message gives the address); it can
  *   be called again.
+ * - `NotInitialized`: a recognizer was asked for before `await init()`.
  * - `InputInvalid`: an image source or tensor that cannot be used (unsupported, empty, too large).
  * - `OptionInvalid`: an option with a value not understood (`backend: 'tpu'`).
  * - `NoFace`: no face where one was needed (enroll, verify).
@@ -107,7 +108,7 @@ export interface RecognizerOptions {
  * - `WorkerFailed` (worker mode): the worker script failed to load or run.
  */
 export type LocalfaceErrorName =
-  | 'ModelInvalid' | 'ModelFetchFailed' | 'WasmLoadFailed' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
+  | 'ModelInvalid' | 'ModelFetchFailed' | 'WasmLoadFailed' | 'NotInitialized' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
   | 'PoorShot' | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
   | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
 

@@ -43,6 +43,7 @@ async function readLocal(url) {
 }
 
 let ready = null;
+let loaded = false;
 
 /** Loads the WebAssembly module once; later calls return the same promise (a failed load can be retried). */
 export default function init(options = {}) {
@@ -51,7 +52,10 @@ export default function init(options = {}) {
     const relaxed = hasRelaxedSimd() && !options.noRelaxedSimd;
     const url = relaxed ? new URL('./localface_relaxed_bg.wasm', import.meta.url) : new URL('./localface_bg.wasm', import.meta.url);
     const source = options.wasmUrl ?? url;
-    ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source })).catch((e) => {
+    ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source })).then((exports) => {
+      loaded = true;
+      return exports;
+    }, (e) => {
       ready = null;
       // Such as a 404, or a server's HTML page where the wasm should be: say which address it was.
       const message = `cannot load the WebAssembly module from ${source}: ${(e && e.message) || e}`;
@@ -71,10 +75,22 @@ const PACKAGE_MODELS = Object.fromEntries([
   ['MobileFaceNet.tflite', new URL('./models/MobileFaceNet.tflite', import.meta.url)],
 ].map(([file, url]) => [file, url.protocol === 'file:' ? () => readLocal(url) : url.href]));
 
-const create = Recognizer.create;
+/** Rejects a recognizer asked for before init() has loaded the module (it would fail deep inside). */
+function loadedFirst() {
+  if (loaded) return null;
+  const message = 'the WebAssembly module is not loaded: await init() before creating a recognizer';
+  return Promise.reject(Object.assign(new Error(message), { name: 'NotInitialized' }));
+}
+
+const { create, fromModels } = Recognizer;
 /** Recognizer.create with the package's own models as the default (`modelBaseUrl` left out or undefined). */
 Recognizer.create = function (options = {}) {
+  const early = loadedFirst();
+  if (early) return early;
   if (options.modelBaseUrl != null) return create.call(Recognizer, options);
   const { modelBaseUrl, ...rest } = options;
   return create.call(Recognizer, { ...rest, packageModels: PACKAGE_MODELS });
+};
+Recognizer.fromModels = function (...args) {
+  return loadedFirst() ?? fromModels.apply(Recognizer, args);
 };
