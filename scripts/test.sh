@@ -50,6 +50,9 @@ RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
 step "npm package and demo page"
 scripts/build-web.sh
 
+step "the package's types, as a strict TypeScript app sees them"
+node_modules/.bin/tsc -p tests/types
+
 step "end-to-end tests of the demo page (headless Chromium, fake camera)"
 # --test-force-exit and the time limit: a browser or server left behind by a failing test must not keep CI
 # waiting (each test has its own limit too; the whole step takes about 6 minutes).

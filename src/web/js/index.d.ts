@@ -1,4 +1,7 @@
-// Types of the localface npm package.
+// Types of the localface npm package. They name browser types (ImageData, VideoFrame...) and Symbol.dispose,
+// so they bring in those libraries themselves: a Node.js project need not add "dom" to its own.
+/// <reference lib="dom" />
+/// <reference lib="esnext.disposable" />
 
 /** Anything a frame can come from. */
 /** An image: a browser image source, or the bytes of a JPEG, PNG or WebP file (a Uint8Array or Node.js Buffer;
@@ -130,6 +133,7 @@ export function hasRelaxedSimd(): boolean;
 export class Gallery {
   private constructor();
   free(): void;
+  [Symbol.dispose](): void;
   people(): Person[];
   /** Whether the stored gallery is encrypted. */
   readonly encrypted: boolean;
@@ -163,7 +167,11 @@ export interface BackendChoice {
 export class Recognizer {
   private constructor();
   static create(options?: RecognizerOptions): Promise<Recognizer>;
+  /** Like `create`, with the model files given as bytes (not checked against the default models): the
+   *  BlazeFace detector (short or full range, as `options.detector` says), O-Net, MobileFaceNet. */
+  static fromModels(detector: Uint8Array, onet: Uint8Array, embedder: Uint8Array, options?: RecognizerOptions): Promise<Recognizer>;
   free(): void;
+  [Symbol.dispose](): void;
   /** Where the networks run now; turns from 'gpu' to 'cpu' for good if the GPU fails. */
   readonly backend: 'cpu' | 'gpu' | 'reference';
   /** Why it runs on the CPU although it could have used the GPU (no WebGPU, no adapter, the CPU was
@@ -230,6 +238,7 @@ export class TfliteModel {
   static onGpu(bytes: Uint8Array): Promise<TfliteModel>;
   readonly backend: 'gpu' | 'cpu' | 'reference';
   free(): void;
+  [Symbol.dispose](): void;
   /** Runs the model on one input of `shape` (any batch); returns each output's values. */
   run(input: Float32Array, shape: number[]): Promise<Float32Array[]>;
   /** Milliseconds per op type (CPU kernels), averaged over `runs` runs. */
