@@ -16,6 +16,6 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/binaryen ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/binaryen ] || [ ! -d node_modules/typescript ]; then
   npm ci --no-audit --no-fund --silent
 fi

@@ -47,6 +47,26 @@ wasm-pack test --headless --chrome --release -- --test web --test kernels --test
 RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
   wasm-pack test --headless --chrome --release -- --test kernels --target-dir target/relaxed
 
+step "Firefox ESR and geckodriver"
+if ! command -v firefox-esr >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq firefox-esr >/dev/null
+fi
+if [ "$(geckodriver --version 2>/dev/null | head -n1)" != "geckodriver 0.37.1" ]; then
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet geckodriver --version 0.37.1 --locked
+fi
+
+step "browser tests in headless Firefox ESR (no WebGPU there: web and kernels)"
+export GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver)}
+wasm-pack test --headless --firefox --release -- --test web --test kernels
+RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack test --headless --firefox --release -- --test kernels --target-dir target/relaxed
+# Once more with relaxed SIMD turned off, as in a browser without it: the plain build must not need it (the
+# relaxed build fails to compile there: "unrecognized opcode: fd 105").
+WASM_BINDGEN_TEST_WEBDRIVER_JSON=tests/firefox-no-relaxed-simd.json \
+  wasm-pack test --headless --firefox --release -- --test web --test kernels
+
 step "npm package and demo page"
 scripts/build-web.sh
 
