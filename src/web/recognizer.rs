@@ -10,6 +10,7 @@ use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
 use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
+use crate::frame::Rgb;
 use crate::gallery::Metric;
 use crate::model::{known, Graph};
 use serde::Serialize;
@@ -134,8 +135,11 @@ impl Recognizer {
     }
 
     async fn faces(&self, source: &JsValue) -> Result<Vec<Face>, JsValue> {
-        let frame = frame_of(source).await?;
-        self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)
+        self.faces_in(&frame_of(source).await?).await
+    }
+
+    async fn faces_in(&self, frame: &Rgb) -> Result<Vec<Face>, JsValue> {
+        self.pipeline.faces(frame, &self.options, self.landmarks).await.map_err(js_error)
     }
 
     /// Faces with box, score and landmarks, by descending score.
@@ -201,7 +205,7 @@ impl Recognizer {
     /// away, badly lit) is refused with `PoorShot`, saying why.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
         let frame = frame_of(&source).await?;
-        let faces = self.pipeline.faces(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
+        let faces = self.faces_in(&frame).await?;
         let face = match faces.len() {
             1 => &faces[0],
             0 => return Err(error(ErrorKind::NoFace, "no face found: enroll needs a picture of one face")),

@@ -12,6 +12,12 @@ async function outcome(run) {
   }
 }
 
+/** Enrols the photo as Ada with `recognizer` (on the main thread or in the worker), then identifies it. */
+async function enrolAndIdentify(recognizer, face) {
+  await recognizer.enroll('Ada', await createImageBitmap(face));
+  return (await recognizer.identify(await createImageBitmap(face))).map((f) => f.name);
+}
+
 async function main() {
   const response = await fetch('face.jpg');
   if (!response.ok) throw new Error(`face.jpg: HTTP ${response.status}`);
@@ -21,8 +27,7 @@ async function main() {
     await init();
     const recognizer = await Recognizer.create({ gallery: null });
     try {
-      await recognizer.enroll('Ada', await createImageBitmap(face));
-      return (await recognizer.identify(await createImageBitmap(face))).map((f) => f.name);
+      return await enrolAndIdentify(recognizer, face);
     } finally {
       recognizer.free();
     }
@@ -31,8 +36,7 @@ async function main() {
   const worker = await outcome(async () => {
     const recognizer = await RecognizerWorker.create({ gallery: null });
     try {
-      await recognizer.enroll('Ada', await createImageBitmap(face));
-      return (await recognizer.identify(await createImageBitmap(face))).map((f) => f.name);
+      return await enrolAndIdentify(recognizer, face);
     } finally {
       recognizer.terminate();
     }
