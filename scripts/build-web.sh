@@ -27,7 +27,9 @@ if [ -x node_modules/.bin/wasm-opt ]; then
 fi
 
 if [ "$target" = web ]; then
-  cp src/web/js/index.js src/web/js/index.d.ts src/web/js/worker.js src/web/js/worker-client.js pkg/
+  # The package's JS, its types, and its README for the npm page (in place of the repository's).
+  cp src/web/js/index.js src/web/js/index.d.ts src/web/js/guard.js src/web/js/worker.js src/web/js/worker-client.js \
+     src/web/js/README.md pkg/
 fi
 mkdir -p pkg/models
 # The licences: localface's own, and the models' (NOTICE.md says which is which).
@@ -43,7 +45,7 @@ pkg.name = 'localface';
 pkg.description = 'Face recognition that runs entirely on the device: BlazeFace, O-Net and MobileFaceNet in WebAssembly.';
 if (target === 'web') {
   Object.assign(pkg, { main: 'index.js', module: 'index.js', types: 'index.d.ts' });
-  pkg.files = ['index.js', 'index.d.ts', 'worker.js', 'worker-client.js', 'localface.js', 'localface.d.ts',
+  pkg.files = ['index.js', 'index.d.ts', 'guard.js', 'worker.js', 'worker-client.js', 'localface.js', 'localface.d.ts',
     'localface_bg.wasm', 'localface_bg.wasm.d.ts', 'localface_relaxed_bg.wasm', 'snippets', 'models',
     'LICENSE', 'NOTICE.md', 'LICENSE-APACHE-2.0.txt'];
   pkg.sideEffects = ['./index.js', './snippets/*'];
@@ -67,5 +69,9 @@ JS
 if [ "$target" = web ]; then
   rm -rf www/pkg
   cp -r pkg www/pkg
+  # What the demo's service worker keeps for offline use: the code, not the models (the package keeps those).
+  (cd www/pkg && find . -type f \( -name '*.js' -o -name '*.wasm' \) | sed 's|^\./||' | sort) |
+    node -e 'console.log(JSON.stringify(require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean)))' \
+    > www/pkg/shell.json
 fi
 ls -l pkg/*.wasm

@@ -396,4 +396,6 @@ $('photos').onchange = (e) => { enrollPhotos([...e.target.files]); e.target.valu
 $('export').onclick = exportGallery;
 $('lock').onclick = lock;
 $('import').onchange = (e) => { if (e.target.files[0]) importGallery(e.target.files[0]); e.target.value = ''; };
+// Offline after one visit (sw.js). Where there is no service worker (an insecure page), online only.
+navigator.serviceWorker?.register('sw.js').catch((e) => console.warn('no offline copy:', e.message));
 load();

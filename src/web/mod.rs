@@ -7,11 +7,13 @@
 mod auto;
 mod model;
 mod options;
+mod panic;
 mod recognizer;
 mod store;
 
 pub use auto::{remember_choice, remembered_choice};
 pub use model::TfliteModel;
+pub use panic::{panic_on_next_call, schedule_restart, set_panic_listener};
 pub use recognizer::Recognizer;
 pub use store::Gallery;
 
@@ -33,6 +35,12 @@ extern "C" {
     async fn copy_video_frame(frame: &JsValue, into: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = fetchBytes, catch)]
     async fn fetch_bytes(url: &str, file: &str, on_progress: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = cachedModel)]
+    async fn cached_model(url: &str, file: &str, on_progress: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = keepModel)]
+    async fn keep_model(url: &str, bytes: &[u8]);
+    #[wasm_bindgen(js_name = forgetModel)]
+    async fn forget_model(url: &str);
     #[wasm_bindgen(js_name = loadGallery, catch)]
     async fn load_gallery(db: &str, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = saveGallery, catch)]

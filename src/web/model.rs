@@ -1,5 +1,6 @@
 //! `TfliteModel`: any .tflite model this crate can read, run directly on float32 NHWC tensors.
 
+use super::panic::forced_panic_point;
 use super::{error, js_error};
 use crate::backend::{Backend, Network, Target};
 use crate::error::ErrorKind;
@@ -17,6 +18,7 @@ impl TfliteModel {
     /// A model on the CPU. `kernels`: "simd" (default) or "reference" (the scalar kernels).
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8], kernels: Option<String>) -> Result<TfliteModel, JsValue> {
+        forced_panic_point("TfliteModel.new");
         let target = match kernels.as_deref().unwrap_or("simd") {
             "simd" => Target::Cpu,
             "reference" => Target::Reference,
@@ -29,6 +31,7 @@ impl TfliteModel {
     /// A model on the GPU (WebGPU): an error where there is none.
     #[wasm_bindgen(js_name = onGpu)]
     pub async fn on_gpu(bytes: Vec<u8>) -> Result<TfliteModel, JsValue> {
+        forced_panic_point("TfliteModel.onGpu");
         let graph = crate::model::Graph::from_tflite(&bytes).map_err(js_error)?;
         let (target, _) = Target::resolve(Backend::Gpu, || Ok(graph.clone())).await.map_err(js_error)?;
         let net = Network::load(graph, &target).await;
@@ -41,11 +44,13 @@ impl TfliteModel {
     /// Where runs go: "gpu", "cpu" or "reference".
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
+        forced_panic_point("TfliteModel.backend");
         self.net.kernels().name().to_string()
     }
 
     /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.
     pub fn profile(&self, input: Vec<f32>, shape: Vec<u32>, runs: u32) -> Result<JsValue, JsValue> {
+        forced_panic_point("TfliteModel.profile");
         let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
         let mut steps = Vec::new();
         for _ in 0..runs.max(1) {
@@ -67,6 +72,7 @@ impl TfliteModel {
 
     /// Runs the model on one input of `shape` (any batch); returns each output's values.
     pub async fn run(&self, input: Vec<f32>, shape: Vec<u32>) -> Result<js_sys::Array, JsValue> {
+        forced_panic_point("TfliteModel.run");
         let tensor = crate::model::Tensor::new(shape.iter().map(|&d| d as usize).collect(), input).map_err(js_error)?;
         let outputs = self.net.run(&[tensor]).await.map_err(js_error)?;
         Ok(outputs.iter().map(|t| js_sys::Float32Array::from(&t.data[..])).collect())

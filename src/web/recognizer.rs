@@ -2,8 +2,10 @@
 
 use super::auto::auto_target;
 use super::options::{ModelSource, Settings};
+use super::panic::forced_panic_point;
 use super::store::{change_gallery, Gallery, Shared, Store};
-use super::{embedded_face_js, error, face_js, fetch_bytes, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
+use super::{cached_model, fetch_bytes, forget_model, keep_model};
+use super::{embedded_face_js, error, face_js, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
 use crate::backend::{Backend, Choice, Target};
 use crate::error::ErrorKind;
 use crate::face::detect::{DetectOptions, Range};
@@ -38,6 +40,7 @@ impl Recognizer {
     /// Loads the models (reporting progress through `options.onProgress({file, loaded, total})`) and the stored
     /// gallery.
     pub async fn create(options: JsValue) -> Result<Recognizer, JsValue> {
+        forced_panic_point("Recognizer.create");
         let on_progress = if options.is_object() {
             js_sys::Reflect::get(&options, &"onProgress".into()).unwrap_or(JsValue::UNDEFINED)
         } else {
@@ -61,14 +64,11 @@ impl Recognizer {
         embedder: Vec<u8>,
         options: JsValue,
     ) -> Result<Recognizer, JsValue> {
+        forced_panic_point("Recognizer.fromModels");
         Recognizer::build(Settings::parse(options)?, &detector, &onet, &embedder).await
     }
 
     async fn build(s: Settings, detector: &[u8], onet: &[u8], embedder: &[u8]) -> Result<Recognizer, JsValue> {
-        static HOOK: std::sync::Once = std::sync::Once::new();
-        HOOK.call_once(|| {
-            std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("localface: {info}").into())))
-        });
         let (target, choice) = match s.backend {
             Backend::Auto => {
                 let (target, choice) = auto_target(embedder).await;
@@ -95,6 +95,7 @@ impl Recognizer {
     /// for good when the GPU fails (see `fallbackReason`).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
+        forced_panic_point("Recognizer.backend");
         self.pipeline.kernels().name().to_string()
     }
 
@@ -102,6 +103,7 @@ impl Recognizer {
     /// CPU was faster, a lost device...); undefined otherwise.
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> Option<String> {
+        forced_panic_point("Recognizer.fallbackReason");
         let not_chosen = self.choice.as_ref().filter(|c| !c.gpu).map(|c| c.reason.clone());
         self.pipeline.fallback().or(not_chosen)
     }
@@ -110,6 +112,7 @@ impl Recognizer {
     /// time per face on each, where timed); undefined for a backend asked for by name.
     #[wasm_bindgen(getter, js_name = backendChoice)]
     pub fn backend_choice(&self) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.backendChoice");
         match &self.choice {
             Some(c) => to_js(c),
             None => Ok(JsValue::UNDEFINED),
@@ -119,17 +122,20 @@ impl Recognizer {
     /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd".
     #[wasm_bindgen(getter)]
     pub fn kernels(&self) -> String {
+        forced_panic_point("Recognizer.kernels");
         crate::cpu::simd::ARCH.to_string()
     }
 
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> f32 {
+        forced_panic_point("Recognizer.threshold");
         self.threshold
     }
 
     /// The WebAssembly memory in bytes (for watching that it does not grow).
     #[wasm_bindgen(js_name = memoryBytes)]
     pub fn memory_bytes(&self) -> f64 {
+        forced_panic_point("Recognizer.memoryBytes");
         let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
         js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
     }
@@ -144,6 +150,7 @@ impl Recognizer {
 
     /// Faces with box, score and landmarks, by descending score.
     pub async fn detect(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.detect");
         let frame = frame_of(&source).await?;
         let (detections, landmarks) =
             self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
@@ -157,6 +164,7 @@ impl Recognizer {
 
     /// Faces with the name of the enrolled person each is (or null) and the similarity.
     pub async fn identify(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.identify");
         let faces = self.faces(&source).await?;
         let store = self.store.borrow();
         let out: Vec<FaceJs> = faces
@@ -174,6 +182,7 @@ impl Recognizer {
     /// and this frame's quality. Detects the whole frame only on a schedule or when a face is lost, and
     /// embeds a face only when its name needs it: much cheaper per frame than `identify`.
     pub async fn track(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.track");
         let frame = frame_of(&source).await?;
         let busy = || error(ErrorKind::Input, "track() is still running: await it before the next frame");
         let (mut tracker, generation) = self.tracker.borrow_mut().take().ok_or_else(busy)?;
@@ -195,6 +204,7 @@ impl Recognizer {
     /// Forgets the tracks (a new video, or the camera was switched).
     #[wasm_bindgen(js_name = resetTracks)]
     pub fn reset_tracks(&self) {
+        forced_panic_point("Recognizer.resetTracks");
         if let Some((tracker, _)) = self.tracker.borrow_mut().as_mut() {
             *tracker = Tracker::new(tracker.config);
         }
@@ -204,6 +214,7 @@ impl Recognizer {
     /// templates (`Pipeline::templates`), and saves the gallery. A poor shot (too small, blurred, turned
     /// away, badly lit) is refused with `PoorShot`, saying why.
     pub async fn enroll(&self, name: String, source: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.enroll");
         let frame = frame_of(&source).await?;
         let faces = self.faces_in(&frame).await?;
         let face = match faces.len() {
@@ -229,6 +240,7 @@ impl Recognizer {
 
     /// Whether the main (largest) faces of two images are the same person.
     pub async fn verify(&self, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.verify");
         let (fa, fb) = (self.main_face(&a).await?, self.main_face(&b).await?);
         let similarity = self.metric.score(&fa.embedding, &fb.embedding);
         #[derive(Serialize)]
@@ -249,6 +261,7 @@ impl Recognizer {
     /// The enrolled people, stored in IndexedDB.
     #[wasm_bindgen(getter)]
     pub fn gallery(&self) -> Gallery {
+        forced_panic_point("Recognizer.gallery");
         Gallery { store: self.store.clone() }
     }
 }
@@ -276,17 +289,38 @@ fn tracked_js(t: &TrackedFace) -> TrackedJs {
 /// A model file's bytes, fetched (or read, in Node.js), and checked against the default models' sha256 when
 /// they are the package's.
 async fn model_bytes(settings: &Settings, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
-    let (source, check) = settings.models.source(file);
-    let (data, from) = match source {
-        ModelSource::Url(url) => (fetch_bytes(&url, file, on_progress).await?, url),
-        ModelSource::Read(read) => {
+    match settings.models.source(file) {
+        (ModelSource::Url(url), true) => package_model(&url, file, on_progress).await,
+        (ModelSource::Url(url), false) => download(&url, file, on_progress).await,
+        (ModelSource::Read(read), check) => {
             let promise = js_sys::Promise::resolve(&read.call0(&JsValue::NULL)?);
-            (wasm_bindgen_futures::JsFuture::from(promise).await?, "the package".to_string())
+            let data = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(promise).await?).to_vec();
+            if check {
+                known::check_default(file, &data).map_err(|e| js_error(e.context("the package")))?;
+            }
+            Ok(data)
         }
-    };
-    let data = js_sys::Uint8Array::new(&data).to_vec();
-    if check {
-        known::check_default(file, &data).map_err(|e| js_error(e.context(&from)))?;
     }
+}
+
+/// One of the package's models: the copy kept in Cache Storage if it passes the check (no download), else
+/// downloaded, checked and kept.
+async fn package_model(url: &str, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
+    let kept = cached_model(url, file, on_progress).await;
+    if let Some(kept) = kept.dyn_ref::<js_sys::Uint8Array>() {
+        let data = kept.to_vec();
+        if known::check_default(file, &data).is_ok() {
+            return Ok(data);
+        }
+        // A corrupt copy, or another version's at the same address.
+        forget_model(url).await;
+    }
+    let data = download(url, file, on_progress).await?;
+    known::check_default(file, &data).map_err(|e| js_error(e.context(url)))?;
+    keep_model(url, &data).await;
     Ok(data)
+}
+
+async fn download(url: &str, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
+    Ok(js_sys::Uint8Array::new(&fetch_bytes(url, file, on_progress).await?).to_vec())
 }

@@ -1,6 +1,7 @@
 //! The gallery in the browser: kept in IndexedDB (with a copy in Cache Storage, see `js/glue.js`),
 //! optionally encrypted with WebCrypto, and changed only once a change is saved.
 
+use super::panic::forced_panic_point;
 use super::{decrypt, derive_key, encrypt, error, js_error, load_gallery, random_bytes, save_gallery, to_js};
 use crate::error::ErrorKind;
 use crate::gallery::{self, sealed};
@@ -165,6 +166,7 @@ pub struct Gallery {
 impl Gallery {
     /// [{ name, samples }] in enrolment order.
     pub fn people(&self) -> Result<JsValue, JsValue> {
+        forced_panic_point("Gallery.people");
         #[derive(Serialize)]
         struct Person {
             name: String,
@@ -177,14 +179,17 @@ impl Gallery {
     }
 
     pub async fn rename(&self, from: String, to: String) -> Result<(), JsValue> {
+        forced_panic_point("Gallery.rename");
         change_gallery(&self.store, |g| g.rename(&from, &to)).await
     }
 
     pub async fn remove(&self, name: String) -> Result<(), JsValue> {
+        forced_panic_point("Gallery.remove");
         change_gallery(&self.store, |g| g.remove(&name)).await
     }
 
     pub async fn clear(&self) -> Result<(), JsValue> {
+        forced_panic_point("Gallery.clear");
         change_gallery(&self.store, |g| {
             *g = gallery::Gallery::new(g.dim());
             Ok(())
@@ -194,12 +199,14 @@ impl Gallery {
 
     /// The gallery as a file (versioned and checksummed): keep it as a backup or move it to another device.
     pub fn export(&self) -> Vec<u8> {
+        forced_panic_point("Gallery.export");
         self.store.borrow().gallery.to_bytes()
     }
 
     /// The gallery is stored encrypted (a passphrase was given).
     #[wasm_bindgen(getter)]
     pub fn encrypted(&self) -> bool {
+        forced_panic_point("Gallery.encrypted");
         self.store.borrow().seal.is_some()
     }
 
@@ -207,12 +214,14 @@ impl Gallery {
     /// read, had lost it (Chromium resets a database it finds corrupt) or held an older one: says which.
     #[wasm_bindgen(getter)]
     pub fn restored(&self) -> Option<String> {
+        forced_panic_point("Gallery.restored");
         self.store.borrow().restored.clone()
     }
 
     /// Replaces the gallery with an exported file (plain, or encrypted with this recognizer's passphrase),
     /// after checking it whole.
     pub async fn import(&self, bytes: Vec<u8>) -> Result<(), JsValue> {
+        forced_panic_point("Gallery.import");
         let plain = match sealed::is_sealed(&bytes) {
             false => bytes,
             true => {

@@ -29,7 +29,7 @@ function recordRequests(context, list) {
 }
 
 function foreign(urls) {
-  const allowed = /^\/($|\?camera=on$|app\.js$|style\.css$|pkg\/)/;
+  const allowed = /^\/($|\?camera=on$|app\.js$|style\.css$|sw\.js$|pkg\/)/;
   return urls.filter((u) => {
     if (u.startsWith('data:') || u.startsWith('blob:')) return false;
     const url = new URL(u);

@@ -1,5 +1,6 @@
 // The npm package as an app uses it, in headless Chromium: its models are checked against their sha256 (a
-// corrupt download is refused by name; a user's own models are not checked), a failed init() can be retried,
+// corrupt download is refused by name; a user's own models are not checked) and kept in Cache Storage (a
+// corrupt kept copy is downloaded again), a failed init() can be retried,
 // images can be a file's encoded bytes, and the worker takes the wasm's address as a URL object. Run: node --test tests/e2e/   (after
 // scripts/build-web.sh)
 import { test, before, after } from 'node:test';
@@ -54,15 +55,30 @@ test('the package\'s models are checked before use, a user\'s own are not', { ti
   assert.equal(result.undefinedBase, result.package, 'modelBaseUrl: undefined means the package\'s models');
   assert.equal(result.own, 'created', 'models under the user\'s own modelBaseUrl are not checked');
 
-  // Uncorrupted, the package's models pass.
+  // Uncorrupted, the package's models pass, and are kept in Cache Storage. A kept copy that went bad is
+  // dropped and downloaded again.
   const clean = await onPage(async () => {
     const { default: init, Recognizer } = await import('/pkg/index.js');
     await init();
-    const r = await Recognizer.create({ gallery: null });
-    r.free();
-    return 'created';
+    (await Recognizer.create({ gallery: null })).free();
+    const cache = await caches.open('localface-models');
+    const key = (await cache.keys()).find((r) => r.url.endsWith('/MobileFaceNet.tflite'));
+    const good = new Uint8Array(await (await cache.match(key)).arrayBuffer());
+    const bad = good.slice();
+    bad[bad.length >> 1] ^= 1;
+    await cache.put(key, new Response(bad));
+    const progress = [];
+    (await Recognizer.create({ gallery: null, onProgress: (p) => progress.push(p) })).free();
+    const kept = new Uint8Array(await (await cache.match(key)).arrayBuffer());
+    const last = (file) => progress.filter((p) => p.file === file).pop();
+    return {
+      restored: kept.length === good.length && kept.every((b, i) => b === good[i]),
+      mobileFaceNet: last('MobileFaceNet.tflite').cached ?? false,
+      onet: last('onet.tflite').cached ?? false,
+    };
   });
-  assert.equal(clean, 'created');
+  assert.deepEqual(clean, { restored: true, mobileFaceNet: false, onet: true },
+    'the bad copy is downloaded again; the good ones come from the cache');
 });
 
 test('a recognizer before init() is refused, a failed init() can be retried, images can be encoded bytes, and the worker takes a URL object for the wasm', { timeout: 300000 }, async (t) => {

@@ -33,7 +33,7 @@ test('the package requests only its own files and models', { timeout: 300000 }, 
       return faces.map((f) => f.name);
     }, photo);
     assert.deepEqual(result, ['Ada']);
-    const own = /^\/(style\.css|pkg\/(index\.js|worker-client\.js|snippets\/[\w./-]+\.js|localface\.js|localface(_relaxed)?_bg\.wasm|models\/[\w.]+\.tflite))$/;
+    const own = /^\/(style\.css|pkg\/(index\.js|guard\.js|worker-client\.js|snippets\/[\w./-]+\.js|localface\.js|localface(_relaxed)?_bg\.wasm|models\/[\w.]+\.tflite))$/;
     const foreign = requests.filter((u) => new URL(u).origin !== server.url || !own.test(new URL(u).pathname));
     assert.deepEqual(foreign, [], 'requests other than the package and its models');
     assert.ok(requests.some((u) => u.endsWith('.tflite')), 'the models were fetched');

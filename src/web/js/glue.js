@@ -84,6 +84,45 @@ export async function copyVideoFrame(frame, into) {
   }
 }
 
+// The package's models are kept in Cache Storage once downloaded and checked, so that a second visit (or an
+// offline one) needs no download. Only models checked against their sha256 are kept: a user's own, at an
+// address that may change, are left to the HTTP cache. The cache is keyed by the model's address.
+const MODEL_CACHE = 'localface-models';
+
+async function modelCache() {
+  if (typeof caches === 'undefined') return null;
+  try { return await caches.open(MODEL_CACHE); } catch { return null; }
+}
+
+/** A kept model's bytes, reported as loaded whole ({ file, loaded, total, cached: true }); null where there is
+ *  none (or no Cache Storage: Node.js, an insecure page). */
+export async function cachedModel(url, file, onProgress) {
+  const cache = await modelCache();
+  try {
+    const response = cache && await cache.match(url);
+    if (!response) return null;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (onProgress) onProgress({ file, loaded: bytes.length, total: bytes.length, cached: true });
+    return bytes;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps a checked model; a full quota or a refused cache only costs a download next time. */
+export async function keepModel(url, bytes) {
+  const cache = await modelCache();
+  try {
+    if (cache) await cache.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+  } catch { /* not kept */ }
+}
+
+/** Drops a kept model that failed its check (a corrupt copy, or an older version at the same address). */
+export async function forgetModel(url) {
+  const cache = await modelCache();
+  try { if (cache) await cache.delete(url); } catch { /* already gone */ }
+}
+
 /** Downloads a file as bytes, reporting { file, loaded, total } as it arrives. */
 export async function fetchBytes(url, file, onProgress) {
   let response;

@@ -55,14 +55,16 @@ export interface TrackedFace extends IdentifiedFace {
 export interface Verdict { similarity: number; same: boolean; threshold: number }
 export interface Enrolled { name: string; samples: number; box: Box }
 export interface Person { name: string; samples: number }
-export interface Progress { file: string; loaded: number; total: number }
+/** A model's download; `cached`: read from the copy kept in Cache Storage, not downloaded. */
+export interface Progress { file: string; loaded: number; total: number; cached?: boolean }
 
 export interface RecognizerOptions {
   /** 'auto' (default: the GPU where it runs the embedder faster than the CPU, see `BackendChoice`), 'cpu' or
    *  'gpu' ('reference': the scalar kernels, slow, for checking the others). */
   backend?: 'auto' | 'cpu' | 'gpu' | 'reference';
   /** Where your own .tflite models are (named as the defaults). By default the package's own models, which
-   *  are checked against their sha256 before use; yours are not. */
+   *  are checked against their sha256 before use and then kept in Cache Storage (a second visit downloads
+   *  nothing); yours are neither. */
   modelBaseUrl?: string;
   onProgress?: (progress: Progress) => void;
   /** BlazeFace 'short' range (default, faces within 2 m) or 'full' range. */
@@ -106,14 +108,17 @@ export interface RecognizerOptions {
  * - `StorageFailed`: IndexedDB could not be opened, read or written.
  * - `GpuFailed`: `backend: 'gpu'` where there is no usable WebGPU adapter.
  * - `IoFailed`: no random numbers for encryption (should not happen in a browser).
- * - `RecognizerCrashed` (worker mode): the WebAssembly instance trapped; a fresh worker was started.
+ * - `Panicked`: a bug in localface made the call panic (the message says where); the module restarts on the
+ *   next call. The calls under way fail with it too.
+ * - `RecognizerLost`: a recognizer, gallery or model made before a panic; create it again.
+ * - `RecognizerCrashed` (worker mode): the recognizer panicked; a fresh worker was started.
  * - `RecognizerClosed` (worker mode): the worker was terminated.
  * - `WorkerFailed` (worker mode): the worker script failed to load or run.
  */
 export type LocalfaceErrorName =
   | 'ModelInvalid' | 'ModelFetchFailed' | 'WasmLoadFailed' | 'NotInitialized' | 'InputInvalid' | 'OptionInvalid' | 'NoFace' | 'ManyFaces'
   | 'PoorShot' | 'GalleryLocked' | 'GalleryCorrupt' | 'GalleryBusy' | 'UnknownPerson' | 'NameTaken' | 'StorageFull'
-  | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
+  | 'StorageFailed' | 'GpuFailed' | 'IoFailed' | 'Panicked' | 'RecognizerLost' | 'RecognizerCrashed' | 'RecognizerClosed' | 'WorkerFailed';
 
 export interface LocalfaceError extends Error {
   name: LocalfaceErrorName;

@@ -8,9 +8,13 @@
 // `init` loads the WebAssembly module: the relaxed-SIMD build where the browser (or Node.js) has relaxed SIMD
 // (fused multiply-add), the plain SIMD build otherwise. The models load from the package's models/ folder, checked
 // against their sha256, unless `modelBaseUrl` points to the user's own.
-import wasmInit, { Recognizer, Gallery, TfliteModel } from './localface.js';
+import wasmInit, * as bindings from './localface.js';
+import { guardClass, listen } from './guard.js';
 
-export { Recognizer, Gallery, TfliteModel };
+// Every call into the module is guarded: a Rust panic becomes a `Panicked` error (guard.js).
+export const Recognizer = guardClass(bindings.Recognizer);
+export const Gallery = guardClass(bindings.Gallery);
+export const TfliteModel = guardClass(bindings.TfliteModel);
 export { RecognizerWorker } from './worker-client.js';
 
 // A module whose only function uses i8x16.relaxed_swizzle: it validates only where relaxed SIMD exists.
@@ -53,6 +57,7 @@ export default function init(options = {}) {
     const url = relaxed ? new URL('./localface_relaxed_bg.wasm', import.meta.url) : new URL('./localface_bg.wasm', import.meta.url);
     const source = options.wasmUrl ?? url;
     ready = readLocal(source).then((bytes) => wasmInit({ module_or_path: bytes ?? source })).then((exports) => {
+      listen();
       loaded = true;
       return exports;
     }, (e) => {

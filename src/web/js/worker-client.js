@@ -24,7 +24,8 @@ export class RecognizerWorker {
   /** Starts the worker and creates the recognizer in it (same options as Recognizer.create). */
   static async create(options = {}, initOptions = {}) {
     const rw = new RecognizerWorker(options, initOptions);
-    await rw._start();
+    rw._ready = rw._start();
+    await rw._ready;
     return rw;
   }
 
@@ -100,9 +101,13 @@ export class RecognizerWorker {
     this._worker.terminate();
     this._failAll(named('RecognizerCrashed', 'the recognizer was restarted'));
     this._ready = this._start();
+    // Its failure is every later call's (they wait for it), not an unhandled rejection.
+    this._ready.catch(() => {});
   }
 
   async _call(method, args) {
+    // After a restart, calls wait for the fresh worker's recognizer (the worker would refuse them before it).
+    if (method !== 'create') await this._ready;
     if (!this._worker) throw named('RecognizerClosed', 'the recognizer worker is closed');
     const id = this._next++;
     const transfer = args.filter(transferable);

@@ -1,6 +1,7 @@
 // The recognizer in a Web Worker: receives { id, method, args } and answers { id, result } or { id, error }.
 // Frames arrive as transferred ImageBitmaps or VideoFrames and are closed once used.
 import init, { Recognizer } from './index.js';
+import { panicOnNextCall } from './localface.js';
 
 let recognizer = null;
 
@@ -19,6 +20,8 @@ async function call(method, args) {
       gallery.free();
     }
   }
+  // Fault injection for the tests (see src/web/panic.rs).
+  if (method === 'panicOnNextCall') return panicOnNextCall(...args);
   if (!recognizer) throw Object.assign(new Error('the recognizer is not created yet'), { name: 'RecognizerClosed' });
   if (method.startsWith('gallery.')) {
     const gallery = recognizer.gallery;
@@ -40,9 +43,10 @@ self.onmessage = async ({ data: { id, method, args } }) => {
     // The backend can change after any call (the GPU failed and the CPU took over): report it each time.
     self.postMessage({ id, result, backend: recognizer.backend, fallbackReason: recognizer.fallbackReason });
   } catch (e) {
-    // A WebAssembly trap leaves the instance unusable: the client then starts a fresh worker.
+    // A panic loses the recognizer (the module restarts: guard.js): the client then starts a fresh worker,
+    // which loads the models and the stored gallery again.
     // The error's name travels with its message: callers branch on it (see index.d.ts).
-    const crashed = e instanceof WebAssembly.RuntimeError;
+    const crashed = e instanceof WebAssembly.RuntimeError || e?.name === 'Panicked' || e?.name === 'RecognizerLost';
     self.postMessage({ id, error: String((e && e.message) || e), name: (e && e.name) || 'Error', crashed });
   } finally {
     for (const a of args) if (a && typeof a.close === 'function') a.close();
