@@ -1,5 +1,8 @@
 //! The `localface` command-line tool: one JSON object per input image per line on stdout, errors on stderr.
 
+#[path = "cli/files.rs"]
+mod files;
+
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
 use localface::face::occlusion::Occlusion;
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: localface <command> [options] ...
 
-commands:
+commands (IMAGE...: image files or folders, whose images, in subfolders too, are taken in path order):
   detect IMAGE...                        faces: box, score, landmarks
   embed IMAGE...                         faces: box, score, 192-d embedding
   embed --aligned CROP...                embeddings of 112x112 crops that are already aligned
@@ -39,6 +42,7 @@ options:
   --threshold T                similarity (cosine) or distance (euclidean) that decides a match
   --top K                      identify: also list the K best candidates per face
   --any-shot                   enroll: take every shot, however poor its quality
+  --threads N                  images worked on at once (default: one per core); results keep the input order
   --batch N                    profile: inputs of batch N (default 1)
   --runs R                     profile: the median of R runs (default 20)
   --fusion none|add|all        profile: which ops the GPU joins into one dispatch (default add: residual
@@ -63,6 +67,7 @@ struct Args {
     gallery: Option<PathBuf>,
     aligned: bool,
     any_shot: bool,
+    threads: Option<usize>,
     batch: usize,
     runs: usize,
     fusion: Fusion,
@@ -94,6 +99,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         gallery: None,
         aligned: false,
         any_shot: false,
+        threads: None,
         batch: 1,
         runs: 20,
         fusion: Fusion::default(),
@@ -124,14 +130,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
                 let v = value(&mut it, &a)?;
                 args.top = v.parse().map_err(|_| usage(format!("--top {v}")))?;
             }
-            "--batch" | "--runs" => {
+            "--batch" | "--runs" | "--threads" => {
                 let v = value(&mut it, &a)?;
                 let n = v.parse().ok().filter(|&n: &usize| (1..=1024).contains(&n));
                 let n = n.ok_or_else(|| usage(format!("{a} {v}: a whole number from 1 to 1024")))?;
-                if a == "--batch" {
-                    args.batch = n
-                } else {
-                    args.runs = n
+                match a.as_str() {
+                    "--batch" => args.batch = n,
+                    "--runs" => args.runs = n,
+                    _ => args.threads = Some(n),
                 }
             }
             "--no-tiles" => args.tiles = false,
@@ -188,19 +194,35 @@ fn face_box(f: &Face) -> Value {
     json!(f.detection.bbox.map(|v| rounded(v, 1)))
 }
 
-/// Runs `each` on every file, printing its JSON line; a failing file is reported and the others go on.
-fn for_each_file(files: &[String], mut each: impl FnMut(&Path) -> Result<Value>) -> bool {
+/// Runs `work` on every image of `inputs` (files, or folders of them) on `--threads` threads, and `done` on
+/// each result in input order, printing the JSON line it gives; a failing image is reported and the others go
+/// on. Whether all succeeded.
+fn for_each_image<T: Send>(
+    args: &Args,
+    inputs: &[String],
+    work: impl Fn(&Path) -> Result<T> + Sync,
+    mut done: impl FnMut(&Path, T) -> Result<Value>,
+) -> Result<bool> {
+    let files = files::expand(inputs)?;
+    if files.is_empty() {
+        return Err(usage(format!("{}: no image in {}", args.command, inputs.join(" "))));
+    }
     let mut ok = true;
-    for f in files {
-        match each(Path::new(f)) {
+    files::each_in_order(&files, files::threads(args.threads), work, |f, result| {
+        match result.and_then(|r| done(f, r)) {
             Ok(v) => println!("{v}"),
             Err(e) => {
-                eprintln!("localface: {f}: {e}");
+                eprintln!("localface: {}: {e}", f.display());
                 ok = false;
             }
         }
-    }
-    ok
+    });
+    Ok(ok)
+}
+
+/// `for_each_image` whose work gives the line itself.
+fn for_each_file(args: &Args, inputs: &[String], work: impl Fn(&Path) -> Result<Value> + Sync) -> Result<bool> {
+    for_each_image(args, inputs, work, |_, v| Ok(v))
 }
 
 fn need_files(args: &Args, at_least: usize) -> Result<()> {
@@ -256,11 +278,11 @@ fn embed_aligned(args: &Args, target: &Target) -> Result<bool> {
     need_files(args, 1)?;
     let graph = Graph::from_tflite(&read_model(args, MOBILEFACENET)?)?;
     let embedder = Embedder::new(block_on(Network::load(graph, target)))?;
-    let ok = for_each_file(&args.positional, |f| {
+    let ok = for_each_file(args, &args.positional, |f| {
         let crop = align::fit(&frame::load(f)?, align::CROP);
         let e = block_on(embedder.embed(std::slice::from_ref(&crop)))?.remove(0);
         Ok(json!({ "image": f.display().to_string(), "embedding": e }))
-    });
+    })?;
     report_fallback(embedder.net.fallback(), target);
     Ok(ok)
 }
@@ -271,7 +293,7 @@ fn detect_or_embed(args: &Args, target: &Target) -> Result<bool> {
     let p = load_pipeline(args, target)?;
     let opts = detect_options(&p, args);
     let embed = args.command == "embed";
-    let ok = for_each_file(&args.positional, |f| {
+    let ok = for_each_file(args, &args.positional, |f| {
         let frame = frame::load(f)?;
         let faces = block_on(p.faces(&frame, &opts, args.landmarks))?;
         let list: Vec<Value> = faces
@@ -295,7 +317,7 @@ fn detect_or_embed(args: &Args, target: &Target) -> Result<bool> {
         }
         out["faces"] = json!(list);
         Ok(out)
-    });
+    })?;
     report_fallback(p.fallback(), target);
     Ok(ok)
 }
@@ -311,7 +333,8 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
         false => Gallery::new(p.embedder.dim),
     };
     let name = args.positional[0].clone();
-    let ok = for_each_file(&args.positional[1..], |f| {
+    // The faces and their templates in parallel; the gallery takes them in input order.
+    let shot = |f: &Path| -> Result<(Face, Vec<_>)> {
         let image = frame::load(f)?;
         let faces = block_on(p.faces(&image, &opts, args.landmarks))?;
         if faces.len() > 1 {
@@ -322,9 +345,13 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
         if !args.any_shot {
             face.quality.check()?;
         }
-        gallery.enrol(&name, &block_on(p.templates(&image, &face))?)?;
+        let templates = block_on(p.templates(&image, &face))?;
+        Ok((face, templates))
+    };
+    let ok = for_each_image(args, &args.positional[1..], shot, |f, (face, templates)| {
+        gallery.enrol(&name, &templates)?;
         Ok(json!({ "image": f.display().to_string(), "name": name, "box": face_box(&face) }))
-    });
+    })?;
     if gallery.count(&name) > 0 {
         gallery.save(path, passphrase().as_deref())?;
     }
@@ -364,7 +391,7 @@ fn identify(args: &Args, target: &Target) -> Result<bool> {
     let opts = detect_options(&p, args);
     let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
     let key = score_key(args.metric);
-    let ok = for_each_file(&args.positional, |f| {
+    let ok = for_each_file(args, &args.positional, |f| {
         let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
         let list: Vec<Value> = faces
             .iter()
@@ -379,7 +406,7 @@ fn identify(args: &Args, target: &Target) -> Result<bool> {
             })
             .collect();
         Ok(json!({ "image": f.display().to_string(), "faces": list }))
-    });
+    })?;
     report_fallback(p.fallback(), target);
     Ok(ok)
 }

@@ -334,3 +334,62 @@ fn the_default_models_are_checked_and_the_users_own_are_not() {
     assert!(run(&dir, true).status.success(), "a user's own models are not checked");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_folder_is_its_images_in_path_order_on_every_thread_and_gives_the_same_lines() {
+    if !have_faces() {
+        return;
+    }
+    // A folder of two people's photos (and a file that is no image, which a folder search leaves out).
+    let dir = std::env::temp_dir().join(format!("localface-cli-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    let photos =
+        [("a1.jpg", "emotions-a/a1.jpg"), ("b/b1.jpg", "emotions-b/b1.jpg"), ("b/b3.jpg", "emotions-b/b3.jpg")];
+    for (name, photo) in photos {
+        std::fs::copy(faces_dir().join(photo), dir.join(name)).unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), "not a photo").unwrap();
+    let folder = dir.display().to_string();
+    let each: Vec<String> = photos.iter().map(|(name, _)| dir.join(name).display().to_string()).collect();
+
+    let one_by_one = localface(&["embed", "--threads", "1", &each[0], &each[1], &each[2]]);
+    let threaded = localface(&["embed", "--threads", "3", &folder]);
+    for out in [&one_by_one, &threaded] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let images: Vec<String> = json_lines(&threaded).iter().map(|v| v["image"].as_str().unwrap().to_string()).collect();
+    assert_eq!(images, each, "the folder's images, sorted by path, subfolders included");
+    assert_eq!(one_by_one.stdout, threaded.stdout, "the same lines, in the same order, on three threads");
+    // stderr is piped here: no progress bar is drawn.
+    assert!(threaded.stderr.is_empty(), "{}", String::from_utf8_lossy(&threaded.stderr));
+
+    // An empty folder is a usage error that says so.
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = localface(&["embed", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no image in"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn enroll_takes_a_folder_and_keeps_its_order() {
+    if !have_faces() {
+        return;
+    }
+    let gallery = std::env::temp_dir().join(format!("localface-cli-enroll-folder-{}.lfg", std::process::id()));
+    let _ = std::fs::remove_file(&gallery);
+    let folder = faces_dir().join("emotions-a").display().to_string();
+    let out = localface(&["enroll", "--gallery", gallery.to_str().unwrap(), "--threads", "2", "Ada", &folder]);
+    let lines = json_lines(&out);
+    let images: Vec<&str> = lines.iter().map(|v| v["image"].as_str().unwrap()).collect();
+    let mut sorted = images.clone();
+    sorted.sort();
+    assert!(lines.len() >= 3, "{} shots taken; {}", lines.len(), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(images, sorted, "the shots are reported in path order");
+    let probe = faces_dir().join("emotions-a/a1.jpg").display().to_string();
+    let named = localface(&["identify", "--gallery", gallery.to_str().unwrap(), &probe]);
+    assert_eq!(json_lines(&named)[0]["faces"][0]["name"], "Ada");
+    std::fs::remove_file(&gallery).unwrap();
+}
