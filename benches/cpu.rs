@@ -49,7 +49,7 @@ fn time(name: &str, graph: &Graph, x: &Tensor, per: usize) {
 
 fn main() {
     let detector_input = |v: u8| v as f32 / 127.5 - 1.0;
-    println!("CPU, one thread: Reference = scalar kernels, Cpu = SIMD kernels ({})", localface::cpu::simd::ARCH);
+    println!("CPU, one thread: Reference = scalar kernels, Cpu = SIMD kernels ({})", localface::cpu::simd::arch());
     let mfn = graph("MobileFaceNet.tflite");
     for batch in [1, 2, 8] {
         time(

@@ -48,7 +48,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("GPU: {}; CPU: SIMD kernels ({}), one thread", gpu.name, localface::cpu::simd::ARCH);
+    println!("GPU: {}; CPU: SIMD kernels ({}), one thread", gpu.name, localface::cpu::simd::arch());
     let cases = [
         ("MobileFaceNet", "MobileFaceNet.tflite", [1usize, 8, 32, 128].as_slice()),
         ("BlazeFace short range", "face_detection_short_range.tflite", [1].as_slice()),

@@ -74,7 +74,7 @@ fn main() {
         ("1 face, 640x480, pan and zoom", video::pan_and_zoom(&photo("emotions-a/a1.jpg"), 90)),
         ("5 faces, 640x480, drifting", video::five_drifting(&five, 90)),
     ];
-    println!("per frame, median of 5 interleaved rounds over 90 frames (CPU, {})", localface::cpu::simd::ARCH);
+    println!("per frame, median of 5 interleaved rounds over 90 frames (CPU, {})", localface::cpu::simd::arch());
     for (name, frames) in &videos {
         let (mut every, mut tracked, mut faces) = (vec![], vec![], (0.0, 0.0));
         for _ in 0..5 {

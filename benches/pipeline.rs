@@ -94,7 +94,7 @@ fn main() {
     .unwrap();
     let opts = p.detector.default_options();
     let gallery = big_gallery(100_000, p.embedder.dim);
-    println!("native release build, one thread, CPU backend, SIMD kernels ({})", localface::cpu::simd::ARCH);
+    println!("native release build, one thread, CPU backend, SIMD kernels ({})", localface::cpu::simd::arch());
     for (what, frame) in [("1 face", one_face()), ("10 faces", ten_faces())] {
         let bytes = jpeg(&frame);
         let decode = median_ms(10, || drop(frame::decode(&bytes).unwrap()));

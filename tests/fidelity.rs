@@ -14,11 +14,15 @@ use localface::model::{Graph, Tensor};
 
 /// Runs every reference case of a model and checks each raw output: against the reference kernels within
 /// `tolerance`, and against the default (XNNPACK) path within 1e-5 of the output's largest magnitude, since
-/// the delegate's own rounding grows with the values (BlazeFace's raw boxes reach thousands).
+/// the delegate's own rounding grows with the values (BlazeFace's raw boxes reach thousands). Kernels that
+/// fuse multiply-add (x86-64 AVX2 + FMA) round as XNNPACK does, not as the reference kernels: against those
+/// they get the default path's criterion too (CI checks the SSE kernels, which add in the reference's
+/// order, with `LOCALFACE_KERNELS=sse`, against `tolerance` as before).
 /// Returns the worst differences per output: (reference, default).
 fn compare_raw(model: &str, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f32>) {
     let graph = graph(model);
     let net = Network::new(graph.clone(), &backend);
+    let fused = matches!(backend, Target::Cpu) && localface::cpu::simd::arch().contains("fma");
     let mut worst = (vec![0.0f32; graph.outputs.len()], vec![0.0f32; graph.outputs.len()]);
     for case in cases(model).into_iter().flatten() {
         let got = net.run_cpu(&case.inputs).unwrap();
@@ -34,8 +38,9 @@ fn compare_raw(model: &str, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f
                 r.shape
             );
             let d = max_abs_diff(&g.data, &r.data);
-            assert!(d <= tolerance, "{model} {}: output {k} differs by {d} (tolerance {tolerance})", case.name);
             let magnitude = e.data.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let tolerance = if fused { tolerance.max(1e-5 * magnitude) } else { tolerance };
+            assert!(d <= tolerance, "{model} {}: output {k} differs by {d} (tolerance {tolerance})", case.name);
             let d_default = max_abs_diff(&g.data, &e.data);
             assert!(
                 d_default <= 1e-5 * magnitude,
@@ -49,11 +54,11 @@ fn compare_raw(model: &str, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f
     worst
 }
 
-fn kernels(t: &Target) -> &'static str {
+fn kernels(t: &Target) -> String {
     if matches!(t, Target::Reference) {
-        "reference"
+        "reference".into()
     } else {
-        "cpu"
+        format!("cpu ({})", localface::cpu::simd::arch())
     }
 }
 

@@ -3,7 +3,9 @@
 //! Outputs start as NaN, so an element a kernel fails to write is caught.
 //! Tolerance: 1e-5 of the output's largest magnitude (the SIMD kernels add in the reference's order, so
 //! without fused multiply-add they agree exactly; with it, within rounding).
-//! Runs natively (`cargo test`) and in headless Chromium (`wasm-pack test --chrome --headless -- --test kernels`).
+//! Runs natively (`cargo test`; on x86-64 the AVX2 + FMA kernels where the CPU has them, and the SSE ones
+//! with `LOCALFACE_KERNELS=sse`, as scripts/test.sh does) and in headless Chromium
+//! (`wasm-pack test --chrome --headless -- --test kernels`).
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -78,7 +80,7 @@ fn conv2d_gemm_matches_reference() {
         assert_close(&format!("conv {xs:?} * {fs:?} {conv:?}"), &got, &want);
         cases += 1;
     }
-    println!("conv2d: {cases} cases agree ({})", simd::ARCH);
+    println!("conv2d: {cases} cases agree ({})", simd::arch());
 }
 
 #[test]
@@ -113,13 +115,16 @@ fn depthwise_matches_reference() {
         assert_close(&format!("depthwise {xs:?} {kh}x{kw} {conv:?}"), &got, &want);
         cases += 1;
     }
-    println!("depthwise: {cases} cases agree ({})", simd::ARCH);
+    println!("depthwise: {cases} cases agree ({})", simd::arch());
 }
 
 #[test]
 fn fully_connected_matches_reference() {
     let mut rng = Rng(13);
-    for (rows, width, out) in [(1, 1152, 256), (3, 256, 10), (2, 512, 192), (5, 7, 3), (1, 1, 1), (4, 33, 17)] {
+    // Rows below, at and past the x86 AVX2 kernel's six; one, two and three panels of eight columns.
+    let shapes =
+        [(1, 1152, 256), (3, 256, 10), (2, 512, 192), (5, 7, 3), (1, 1, 1), (4, 33, 17), (6, 40, 24), (13, 19, 9)];
+    for (rows, width, out) in shapes {
         for activation in ACTIVATIONS {
             let x = rng.values(rows * width);
             let filter = rng.values(out * width);

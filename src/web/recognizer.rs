@@ -123,7 +123,7 @@ impl Recognizer {
     #[wasm_bindgen(getter)]
     pub fn kernels(&self) -> String {
         forced_panic_point("Recognizer.kernels");
-        crate::cpu::simd::ARCH.to_string()
+        crate::cpu::simd::arch().to_string()
     }
 
     #[wasm_bindgen(getter)]

@@ -87,7 +87,13 @@ impl Depthwise {
         // One check for every read below (offset + channel block + pixel), instead of one per read.
         let reach = taps.iter().map(|t| t.0).max().unwrap_or(0) + (N - 1) * pixel_step + c / 4 * 4;
         assert!(base + reach <= x.len(), "depthwise taps beyond the input");
-        for ch in (0..c / 4 * 4).step_by(4) {
+        // Where the CPU has AVX2 and FMA, eight pixels go eight channels at a time; the rest as below.
+        #[cfg(target_arch = "x86_64")]
+        let first =
+            if N == 8 && super::x86::avx2_fma() { self.pixels8_avx2_fma(x, base, pixel_step, taps, c, out) } else { 0 };
+        #[cfg(not(target_arch = "x86_64"))]
+        let first = 0;
+        for ch in (first..c / 4 * 4).step_by(4) {
             let mut acc = [F4::splat(0.0); N];
             for &(xi, wi) in taps {
                 let weight = F4::load(&self.filter[wi + ch..]);
@@ -102,6 +108,35 @@ impl Depthwise {
                 activate4(*a + bias, act, slope).store(&mut out[j * c + ch..]);
             }
         }
+    }
+
+    /// `pixels::<8>` for the channels in whole blocks of eight, through the AVX2 + FMA kernel; returns how
+    /// many channels it did. The caller checked that the reads stay inside `x`.
+    #[cfg(target_arch = "x86_64")]
+    fn pixels8_avx2_fma(
+        &self,
+        x: &[f32],
+        base: usize,
+        pixel_step: usize,
+        taps: &[(usize, usize)],
+        c: usize,
+        out: &mut [f32],
+    ) -> usize {
+        let act = self.conv.activation;
+        let whole = c / 8 * 8;
+        for ch in (0..whole).step_by(8) {
+            // SAFETY: AVX2 and FMA were found by the caller; the reads were checked by `pixels` (its `reach`
+            // covers the channel blocks below c / 4 * 4 >= ch + 8), and the filter holds c4 >= ch + 8 per tap.
+            let sums = unsafe { super::x86::depthwise_8x8_avx2_fma(x, &self.filter, base, pixel_step, taps, ch) };
+            for (j, sums) in sums.iter().enumerate() {
+                for half in 0..2 {
+                    let at = ch + 4 * half;
+                    let v = F4::load(&sums[4 * half..]) + F4::load(&self.bias[at..]);
+                    activate4(v, act, F4::load(&self.slope[at..])).store(&mut out[j * c + at..]);
+                }
+            }
+        }
+        whole
     }
 
     /// x: [n, h, w, c] -> out: [n, oh, ow, c]; every element of `out` is written.

@@ -7,6 +7,8 @@ pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
 pub mod lanes;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
 
 use crate::model::shape::window;
 use crate::model::{Activation, Conv};
@@ -15,8 +17,14 @@ pub use gemm::Skip;
 use gemm::{gemm, PackedB};
 use lanes::F4;
 
-/// What the build's vectors are, for benchmarks and the browser's report.
-pub const ARCH: &str = lanes::NAME;
+/// What the kernels run on, for benchmarks and the browser's report: the build's vectors, or natively on
+/// x86-64 the AVX2 + FMA kernels where the CPU has them.
+pub fn arch() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    return x86::name();
+    #[cfg(not(target_arch = "x86_64"))]
+    return lanes::NAME;
+}
 
 /// The filter taps [first, end) whose input position falls inside a dimension of `size`, for each output
 /// position along it.
@@ -157,7 +165,7 @@ impl ConvGemm {
     }
 }
 
-/// Output pixels gathered per block by `ConvGemm` (a multiple of the micro-kernel's four rows).
+/// Output pixels gathered per block by `ConvGemm` (a multiple of the SSE and wasm micro-kernel's four rows).
 const IM2COL_BLOCK: usize = 32;
 
 /// Fully connected: x as rows of the filter's width -> [rows, out].

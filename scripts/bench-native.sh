@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# localface's native SIMD kernels against ai-edge-litert (XNNPACK), one thread, MobileFaceNet and BlazeFace
+# short and full range, in one run with the two sides' rounds alternating (benches/native_compare.py).
+#   scripts/bench-native.sh OUT.json [ROUNDS] [RUNS]     (after scripts/test.sh: the models and .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: scripts/bench-native.sh OUT.json [ROUNDS] [RUNS]}
+scripts/fetch-models.sh >/dev/null
+cargo build --release --quiet --example time_model
+.venv/bin/python benches/native_compare.py models target/release/examples/time_model "$out" "${2:-5}" "${3:-30}"
+echo "wrote $out" >&2
