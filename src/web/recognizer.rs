@@ -291,7 +291,12 @@ fn tracked_js(t: &TrackedFace) -> TrackedJs {
 async fn model_bytes(settings: &Settings, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
     match settings.models.source(file) {
         (ModelSource::Url(url), true) => package_model(&url, file, on_progress).await,
-        (ModelSource::Url(url), false) => download(&url, file, on_progress).await,
+        (ModelSource::Url(url), false) => {
+            let data = download(&url, file, on_progress).await?;
+            // Said here, where the address is known: a server's page in place of a model.
+            crate::model::tflite::check_identifier(&data).map_err(|e| js_error(e.context(&url)))?;
+            Ok(data)
+        }
         (ModelSource::Read(read), check) => {
             let promise = js_sys::Promise::resolve(&read.call0(&JsValue::NULL)?);
             let data = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(promise).await?).to_vec();

@@ -49,8 +49,13 @@ test('the package\'s models are checked before use, a user\'s own are not', { ti
       package: await outcome({}),
       undefinedBase: await outcome({ modelBaseUrl: undefined }),
       own: await outcome({ modelBaseUrl: '/pkg/models/' }),
+      // A folder that is not there, and a server that answers with its page: each names the address.
+      missing: await outcome({ modelBaseUrl: '/nowhere/' }),
+      page: await outcome({ modelBaseUrl: '/index.html?' }),
     };
   }, corrupt);
+  assert.match(result.missing, /^ModelFetchFailed: cannot load \/nowhere\/face_detection_short_range\.tflite: HTTP 404/);
+  assert.match(result.page, /^ModelInvalid: \/index\.html\?\/face_detection_short_range\.tflite: not a TFLite model .*: it looks like an HTML page/);
   assert.match(result.package, /^ModelInvalid: .*\/pkg\/models\/MobileFaceNet\.tflite: MobileFaceNet\.tflite: sha256 [0-9a-f]{64}, expected d8ba40c0/);
   assert.equal(result.undefinedBase, result.package, 'modelBaseUrl: undefined means the package\'s models');
   assert.equal(result.own, 'created', 'models under the user\'s own modelBaseUrl are not checked');

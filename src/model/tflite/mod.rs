@@ -25,10 +25,18 @@ use options::{Inputs, Options};
 pub use tensor::f16_to_f32;
 use tensor::{read_tensor, type_name, Extra, FLOAT16, FLOAT32};
 
-pub fn read(bytes: &[u8]) -> Result<Graph> {
-    if bytes.len() < 8 || &bytes[4..8] != b"TFL3" {
-        return model_err("not a TFLite model (no TFL3 identifier)");
+/// Checks that `bytes` carry the TFLite file identifier; if not, says what they look like (a web server's
+/// HTML page where a model should be is the usual case).
+pub fn check_identifier(bytes: &[u8]) -> Result<()> {
+    if bytes.len() >= 8 && &bytes[4..8] == b"TFL3" {
+        return Ok(());
     }
+    let html = if bytes.trim_ascii_start().starts_with(b"<") { ": it looks like an HTML page" } else { "" };
+    model_err(format!("not a TFLite model (no TFL3 identifier){html}"))
+}
+
+pub fn read(bytes: &[u8]) -> Result<Graph> {
+    check_identifier(bytes)?;
     let model = Table::root(bytes)?;
     let version = model.u32(0, 0)?;
     if version != 3 {
