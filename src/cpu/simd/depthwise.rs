@@ -89,8 +89,12 @@ impl Depthwise {
         assert!(base + reach <= x.len(), "depthwise taps beyond the input");
         // Where the CPU has AVX2 and FMA, eight pixels go eight channels at a time; the rest as below.
         #[cfg(target_arch = "x86_64")]
-        let first =
-            if N == 8 && super::x86::avx2_fma() { self.pixels8_avx2_fma(x, base, pixel_step, taps, c, out) } else { 0 };
+        let first = if N == 8 && super::x86::avx2_fma() {
+            // SAFETY: AVX2 and FMA are there, and `reach` above covers every read of the whole blocks of eight.
+            unsafe { self.pixels8_avx2_fma(x, base, pixel_step, taps, c, out) }
+        } else {
+            0
+        };
         #[cfg(not(target_arch = "x86_64"))]
         let first = 0;
         for ch in (first..c / 4 * 4).step_by(4) {
@@ -111,9 +115,12 @@ impl Depthwise {
     }
 
     /// `pixels::<8>` for the channels in whole blocks of eight, through the AVX2 + FMA kernel; returns how
-    /// many channels it did. The caller checked that the reads stay inside `x`.
+    /// many channels it did.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA, and for every tap `base + offset + 7 * pixel_step + c / 8 * 8 <= x.len()`.
     #[cfg(target_arch = "x86_64")]
-    fn pixels8_avx2_fma(
+    unsafe fn pixels8_avx2_fma(
         &self,
         x: &[f32],
         base: usize,
@@ -125,8 +132,8 @@ impl Depthwise {
         let act = self.conv.activation;
         let whole = c / 8 * 8;
         for ch in (0..whole).step_by(8) {
-            // SAFETY: AVX2 and FMA were found by the caller; the reads were checked by `pixels` (its `reach`
-            // covers the channel blocks below c / 4 * 4 >= ch + 8), and the filter holds c4 >= ch + 8 per tap.
+            // SAFETY: the caller's promises cover the reads of `x` (ch + 8 <= c / 8 * 8), and the filter holds
+            // c4 >= ch + 8 values per tap.
             let sums = unsafe { super::x86::depthwise_8x8_avx2_fma(x, &self.filter, base, pixel_step, taps, ch) };
             for (j, sums) in sums.iter().enumerate() {
                 for half in 0..2 {

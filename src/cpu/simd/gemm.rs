@@ -61,7 +61,8 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
     debug_assert!(skip.is_none_or(|s| s.channels <= n && s.data.len() >= m * s.channels));
     // Where the CPU has AVX2 and FMA, rows go six at a time through its kernel; the rest as below.
     #[cfg(target_arch = "x86_64")]
-    let mut row = if super::x86::avx2_fma() { gemm_rows_avx2_fma(a, m, b, skip, c) } else { 0 };
+    // SAFETY: only where the CPU has them.
+    let mut row = if super::x86::avx2_fma() { unsafe { gemm_rows_avx2_fma(a, m, b, skip, c) } } else { 0 };
     #[cfg(not(target_arch = "x86_64"))]
     let mut row = 0;
     while row + MR <= m {
@@ -87,8 +88,11 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
 
 /// The first rows of C, six at a time, through the AVX2 + FMA kernel (two panels per call; an odd last
 /// panel goes with itself, its second copy dropped). Returns how many rows it did.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
-fn gemm_rows_avx2_fma(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) -> usize {
+unsafe fn gemm_rows_avx2_fma(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) -> usize {
     use super::x86::{gemm_6x16_avx2_fma, ROWS};
     let (k, n, panels) = (b.k, b.n, b.n.div_ceil(NR));
     let panel_data = |p: usize| &b.data[p * k * NR..][..k * NR];
@@ -96,7 +100,7 @@ fn gemm_rows_avx2_fma(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &
     while row + ROWS <= m {
         for first in (0..panels).step_by(2) {
             let second = (first + 1).min(panels - 1);
-            // SAFETY: called only where `x86::avx2_fma()` found AVX2 and FMA.
+            // SAFETY: the caller's promise.
             let sums =
                 unsafe { gemm_6x16_avx2_fma(&a[row * k..][..ROWS * k], k, [panel_data(first), panel_data(second)]) };
             for (r, sums) in sums.iter().enumerate() {
