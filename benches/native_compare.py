@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """localface's native SIMD kernels against ai-edge-litert (XNNPACK), one thread each, on MobileFaceNet and
 BlazeFace short and full range: rounds alternate (localface, litert, localface, litert...) so that the
-machine's drift moves both sides alike. Each round is the median of RUNS runs after 3 warm-ups, on the
-model's own input shape (MobileFaceNet: 2 faces, reported per face). Writes OUT.json:
+machine's drift moves both sides alike. Each round is the median of RUNS runs after 3 warm-ups (localface's
+from `localface profile`, its `total_ms`), on the model's own input shape (MobileFaceNet: 2 faces, reported
+per face). Writes OUT.json:
 {"mobilefacenet": {"localface_1t_ms", "litert_1t_ms", "ratio", "rounds": [[localface, litert]...]}, ...}
 with the medians over the rounds.
 
-Usage: native_compare.py MODELS_DIR TIME_MODEL_BINARY OUT.json [ROUNDS] [RUNS]"""
+Usage: native_compare.py MODELS_DIR LOCALFACE_BINARY OUT.json [ROUNDS] [RUNS]"""
 import json
 import os
 import statistics
@@ -39,14 +40,11 @@ def litert_round(it):
     return sorted(ms)[runs // 2]
 
 
-kernels = None
-
-
-def localface_round(path):
-    global kernels
-    line = json.loads(subprocess.run([binary, path, str(runs)], check=True, capture_output=True, text=True).stdout)
-    kernels = line["kernels"]
-    return line["median_ms"]
+def localface_round(file, batch):
+    """localface's median for one round, and the CPU kernels it ran on."""
+    args = [binary, "profile", "--backend", "cpu", "--models", models, "--batch", str(batch), "--runs", str(runs), file]
+    report = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+    return report["total_ms"], report["cpu_kernels"]
 
 
 result = {}
@@ -54,7 +52,10 @@ for key, file, per in MODELS:
     path = os.path.join(models, file)
     it = Interpreter(model_path=path, num_threads=1)
     it.allocate_tensors()
-    pairs = [[round(localface_round(path) / per, 3), round(litert_round(it) / per, 3)] for _ in range(rounds)]
+    pairs = []
+    for _ in range(rounds):
+        ms, kernels = localface_round(file, per)
+        pairs.append([round(ms / per, 3), round(litert_round(it) / per, 3)])
     mine, theirs = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
     result[key] = {"localface_1t_ms": mine, "litert_1t_ms": theirs, "ratio": round(mine / theirs, 2),
                    "per": "face" if per == 2 else "frame", "rounds": pairs}

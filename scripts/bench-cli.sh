@@ -32,10 +32,13 @@ for folder in "$faces" "$copies"; do
   for round in 1 2; do
     for threads in 1 "$cores"; do
       start=$(date +%s.%N)
-      faces_found=$(target/release/localface embed --backend cpu --no-tiles --landmarks blazeface --threads "$threads" "$folder" |
-        python3 -c 'import sys, json; print(sum(len(json.loads(l)["faces"]) for l in sys.stdin))')
+      target/release/localface embed --backend cpu --no-tiles --landmarks blazeface --threads "$threads" "$folder" \
+        > target/cli-bench/lines.jsonl
       seconds=$(python3 -c "print(round($(date +%s.%N) - $start, 2))")
-      photos=$(find "$folder" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' \) | wc -l)
+      # One line per photo (its faces, maybe none), counted after the timing.
+      read -r photos faces_found < <(python3 -c 'import sys, json
+lines = [json.loads(l) for l in sys.stdin]
+print(len(lines), sum(len(l["faces"]) for l in lines))' < target/cli-bench/lines.jsonl)
       echo "{\"tool\": \"localface\", \"folder\": \"$folder\", \"round\": $round, \"threads\": $threads, \"photos\": $photos, \"faces\": $faces_found, \"seconds\": $seconds, \"photos_per_s\": $(python3 -c "print(round($photos / $seconds, 1))")}"
       .venv/bin/python benches/cli_litert.py models "$folder" "$threads" 2>/dev/null | python3 -c "
 import json, sys

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/bench-native.sh OUT.json [ROUNDS] [RUNS]}
 scripts/fetch-models.sh >/dev/null
-cargo build --release --quiet --example time_model
-.venv/bin/python benches/native_compare.py models target/release/examples/time_model "$out" "${2:-5}" "${3:-30}"
+cargo build --release --quiet --bin localface
+.venv/bin/python benches/native_compare.py models target/release/localface "$out" "${2:-5}" "${3:-30}"
 echo "wrote $out" >&2

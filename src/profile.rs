@@ -68,6 +68,7 @@ pub async fn report(net: &Network, batch: usize, runs: usize) -> Result<Value> {
     let total = median(totals);
     let mut report = json!({
         "backend": net.kernels().name(),
+        "cpu_kernels": crate::cpu::simd::arch(),
         "device": net.gpu().map(|g| g.name.clone()),
         "batch": batch,
         "runs": runs,

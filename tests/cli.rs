@@ -241,6 +241,7 @@ fn profile_json(backend: &str, args: &[&str]) -> serde_json::Value {
 fn profile_times_each_op_on_the_cpu_and_each_dispatch_on_the_gpu() {
     let cpu = profile_json("cpu", &["onet.tflite", "--batch", "2"]);
     assert_eq!((cpu["backend"].as_str(), cpu["batch"].as_u64()), (Some("cpu"), Some(2)));
+    assert_eq!(cpu["cpu_kernels"].as_str(), Some(localface::cpu::simd::arch()));
     let steps = cpu["steps"].as_array().unwrap();
     assert_eq!(steps.len() as u64, cpu["ops"].as_u64().unwrap());
     assert!(steps.iter().all(|s| s["op"].is_string() && s["ms"].as_f64().is_some_and(|ms| ms >= 0.0)), "{cpu}");

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OUT, FACES, haveFaces, serve, video, occluded, launch, until, namesOver, facesOver, deleteDatabase } from './lib.mjs';
+import { OUT, FACES, haveFaces, serve, video, occluded, launch, until, untilRecognising, namesOver, facesOver, deleteDatabase } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -70,8 +70,7 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url + '/?camera=on');
-    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
-    assert.equal(await page.evaluate(() => window.localface.error), null);
+    await untilRecognising(page);
     assert.equal(await page.evaluate(() => window.localface.people.length), 0, 'a fresh profile has an empty gallery');
 
     // Enrol from the camera: three shots of the one face in front of it.

@@ -1,5 +1,6 @@
 // Shared helpers of the browser tests and measurements: the demo server, fake-camera videos made from the
 // shared photos, and headless Chromium with a fake camera (Playwright driving Debian's chromium).
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,13 @@ export async function launch({ profile, camera, extraArgs = [] }) {
 /** Resolves when the page's state satisfies `predicate` (evaluated in the page with `arg`). */
 export function until(page, predicate, arg, timeout = 120000) {
   return page.waitForFunction(predicate, arg, { timeout, polling: 100 });
+}
+
+/** Resolves when the demo page has loaded its recognizer and recognised a few camera frames; fails with the
+ *  page's error if it gave one instead. */
+export async function untilRecognising(page) {
+  await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
+  assert.equal(await page.evaluate(() => window.localface.error), null);
 }
 
 /** The faces of the next `frames` recognised frames that had a face (frames are sampled as they come).

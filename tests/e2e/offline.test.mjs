@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveFaces, serve, video, launch, until, namesOver } from './lib.mjs';
+import { haveFaces, serve, video, launch, until, untilRecognising, namesOver } from './lib.mjs';
 
 const MODELS = ['face_detection_short_range.tflite', 'onet.tflite', 'MobileFaceNet.tflite'];
 
@@ -31,8 +31,7 @@ test('the models are kept after the first visit, and the demo works offline', { 
 
     // First visit: the models are downloaded and kept; the service worker keeps the page.
     await page.goto(server.url + '/?camera=on');
-    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
-    assert.equal(await page.evaluate(() => window.localface.error), null);
+    await untilRecognising(page);
     assert.deepEqual(modelRequests(requests).sort(), [...MODELS].sort(), 'the first visit downloads the models');
     const kept = await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
@@ -50,16 +49,14 @@ test('the models are kept after the first visit, and the demo works offline', { 
     // Second visit: no model is downloaded.
     const second = requests.length;
     await page.reload();
-    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
-    assert.equal(await page.evaluate(() => window.localface.error), null);
+    await untilRecognising(page);
     assert.deepEqual(modelRequests(requests, second), [], 'the second visit downloads no model');
 
     // Offline: the server is gone, and the page, the worker, the wasm and the models come from the caches.
     server.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await page.reload();
-    await until(page, () => window.localface.ready && window.localface.frames > 3 || window.localface.error);
-    assert.equal(await page.evaluate(() => window.localface.error), null);
+    await untilRecognising(page);
     assert.deepEqual(await page.evaluate(() => window.localface.people), [{ name: 'Ada', samples: 3 }]);
     assert.ok((await namesOver(page, 10)).some((names) => names.includes('Ada')), 'Ada is named offline');
     assert.deepEqual(errors, []);
