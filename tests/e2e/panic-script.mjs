@@ -42,6 +42,7 @@ const CALLS = {
   'TfliteModel.new': () => new TfliteModel(ONET),
   'TfliteModel.onGpu': () => TfliteModel.onGpu(ONET),
   'TfliteModel.backend': ({ m }) => m.backend,
+  'TfliteModel.kernels': ({ m }) => m.kernels,
   'TfliteModel.profile': ({ m }) => m.profile(...PLANE, 1),
   'TfliteModel.run': ({ m }) => m.run(...PLANE),
 };

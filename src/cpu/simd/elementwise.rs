@@ -1,10 +1,10 @@
 //! Elementwise ops and pooling over four lanes: same-shape add, subtract and multiply with a fused ReLU-family
-//! activation, and max / average pooling with channels four at a time. Results equal the reference kernels'
-//! (one operation per element, in the same order).
+//! activation, max / average pooling and bilinear resizing with channels four at a time. Results equal the
+//! reference kernels' (one operation per element, in the same order).
 
 use super::lanes::F4;
 use super::{activate4, tap_ranges};
-use crate::cpu::reference::activate;
+use crate::cpu::reference::{activate, bilinear_taps};
 use crate::model::shape::window;
 use crate::model::{Activation, Pool};
 
@@ -100,5 +100,47 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                 }
             }
         }
+    }
+}
+
+/// Bilinear resizing of [n, h, w, c] to [n, size[0], size[1], c], channels four at a time; the sampling is
+/// the reference's (`bilinear_taps`) and so is each value's arithmetic. Every element of `out` is written.
+pub fn resize_bilinear(x: &[f32], xs: [usize; 4], size: [usize; 2], corners: [bool; 2], out: &mut [f32]) {
+    let [n, h, w, c] = xs;
+    let [align_corners, half_pixel_centers] = corners;
+    let rows = bilinear_taps(h, size[0], align_corners, half_pixel_centers);
+    let cols = bilinear_taps(w, size[1], align_corners, half_pixel_centers);
+    let out = &mut out[..n * size[0] * size[1] * c];
+    let mut at = 0;
+    for b in 0..n {
+        let image = &x[b * h * w * c..][..h * w * c];
+        for &(y0, y1, dy) in &rows {
+            for &(x0, x1, dx) in &cols {
+                let px = |yy: usize, xx: usize| &image[(yy * w + xx) * c..][..c];
+                let (p00, p10, p01, p11) = (px(y0, x0), px(y1, x0), px(y0, x1), px(y1, x1));
+                let weights = [1.0 - dy, dy, 1.0 - dx, dx];
+                mix4(p00, p10, p01, p11, weights, &mut out[at..][..c]);
+                at += c;
+            }
+        }
+    }
+}
+
+/// One output pixel of `resize_bilinear`: p00 (1-dy)(1-dx) + p10 dy (1-dx) + p01 (1-dy) dx + p11 dy dx, in the
+/// reference's order, from weights [1-dy, dy, 1-dx, dx].
+#[inline(always)]
+fn mix4(p00: &[f32], p10: &[f32], p01: &[f32], p11: &[f32], [wy0, wy1, wx0, wx1]: [f32; 4], out: &mut [f32]) {
+    let c = out.len();
+    let body = c / 4 * 4;
+    let (vy0, vy1, vx0, vx1) = (F4::splat(wy0), F4::splat(wy1), F4::splat(wx0), F4::splat(wx1));
+    for ch in (0..body).step_by(4) {
+        let v = F4::load(&p00[ch..]) * vy0 * vx0
+            + F4::load(&p10[ch..]) * vy1 * vx0
+            + F4::load(&p01[ch..]) * vy0 * vx1
+            + F4::load(&p11[ch..]) * vy1 * vx1;
+        v.store(&mut out[ch..]);
+    }
+    for ch in body..c {
+        out[ch] = p00[ch] * wy0 * wx0 + p10[ch] * wy1 * wx0 + p01[ch] * wy0 * wx1 + p11[ch] * wy1 * wx1;
     }
 }

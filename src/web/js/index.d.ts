@@ -242,6 +242,8 @@ export class TfliteModel {
   /** On the GPU (WebGPU); rejects where there is none. */
   static onGpu(bytes: Uint8Array): Promise<TfliteModel>;
   readonly backend: 'gpu' | 'cpu' | 'reference';
+  /** The CPU kernels' instruction set, e.g. 'wasm simd128 + relaxed-simd'. */
+  readonly kernels: string;
   free(): void;
   [Symbol.dispose](): void;
   /** Runs the model on one input of `shape` (any batch); returns each output's values. */
