@@ -160,7 +160,7 @@ fn bit_flipped_models_error_or_run() {
         let mut b = bytes.clone();
         for _ in 0..1 + rng.next() % 4 {
             // Flip bits in the structure (the first and last 16 KiB hold tables and vtables), not only weights.
-            let region = if rng.next() % 2 == 0 { 0..16384 } else { b.len() - 16384..b.len() };
+            let region = if rng.next().is_multiple_of(2) { 0..16384 } else { b.len() - 16384..b.len() };
             let at = region.start + (rng.next() as usize) % region.len();
             b[at] ^= 1 << (rng.next() % 8);
         }

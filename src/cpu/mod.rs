@@ -34,9 +34,10 @@ enum Fast {
 struct Pool(std::sync::Mutex<Vec<Vec<f32>>>);
 
 impl Pool {
-    /// A buffer of `n` values with arbitrary contents: a pooled one at least `n` long (the shortest), else
-    /// the smallest pooled one with room (grown with zeros), else a new one. A run asks for the same sizes
-    /// as the run before, so warm runs find their buffers long enough and write no zeros.
+    /// A buffer of at least `n` values with arbitrary contents: a pooled one at least `n` long (the shortest),
+    /// else the smallest pooled one with room (grown with zeros), else a new one. Buffers keep their length
+    /// (the executor reads a tensor as its shape's first values), so a warm run, which asks for the same sizes
+    /// as the run before, finds them long enough and writes no zeros.
     fn take(&self, n: usize) -> Vec<f32> {
         let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let long_enough = free.iter().enumerate().filter(|(_, v)| v.len() >= n).min_by_key(|(_, v)| v.len());
@@ -46,9 +47,7 @@ impl Pool {
             Some(i) => free.swap_remove(i),
             None => Vec::with_capacity(n),
         };
-        if v.len() >= n {
-            v.truncate(n);
-        } else {
+        if v.len() < n {
             v.resize(n, 0.0);
         }
         v
@@ -129,7 +128,7 @@ impl CpuModel {
         let out_len: usize = shapes[step.output].iter().product();
         let with = |kernel: &dyn Fn(&mut [f32])| {
             let mut out = self.pool.take(out_len);
-            kernel(&mut out);
+            kernel(&mut out[..out_len]);
             out
         };
         {
@@ -225,7 +224,8 @@ fn execute(
             let get = |i: usize| -> &[f32] {
                 let id = step_inputs[i];
                 match &values[id] {
-                    Some(v) => v,
+                    // A pooled buffer may be longer than its tensor.
+                    Some(v) => &v[..shapes[id].iter().product::<usize>()],
                     None => given(id).or_else(|| graph.constant(id)).expect("validated: defined before use"),
                 }
             };
@@ -246,7 +246,10 @@ fn execute(
         // Moved out, unless the same tensor is listed again.
         let stored = if graph.outputs[k + 1..].contains(&o) { values[o].clone() } else { values[o].take() };
         let data = match stored {
-            Some(v) => v,
+            Some(mut v) => {
+                v.truncate(shapes[o].iter().product());
+                v
+            }
             None => given(o).or_else(|| graph.constant(o)).expect("validated: outputs are written").to_vec(),
         };
         outputs.push(Tensor { shape: shapes[o].clone(), data });

@@ -210,7 +210,7 @@ mod tests {
     }
 
     fn checkerboard(cell: usize, low: u8, high: u8) -> Rgb {
-        crop(|x, y| if (x / cell + y / cell) % 2 == 0 { low } else { high })
+        crop(|x, y| if (x / cell + y / cell).is_multiple_of(2) { low } else { high })
     }
 
     #[test]

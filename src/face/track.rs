@@ -156,7 +156,7 @@ impl Tracker {
     /// Whether this frame needs the whole-frame detector: on schedule, when there is nothing to follow, or
     /// when a face was lost (it may have moved too fast to follow, or a new one may have come).
     pub fn needs_detection(&self) -> bool {
-        self.tracks.is_empty() || self.lost_one || self.frames % self.config.detect_every.max(1) as u64 == 0
+        self.tracks.is_empty() || self.lost_one || self.frames.is_multiple_of(self.config.detect_every.max(1) as u64)
     }
 
     /// A frame's detections (by descending score, with their landmarks): each joins the track it overlaps

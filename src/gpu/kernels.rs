@@ -163,7 +163,7 @@ pub(super) fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
 /// The kernel of a (depthwise) convolution with `channels` outputs: four per invocation where they divide
 /// by 4.
 pub(super) fn conv_kernel(channels: usize, depthwise: bool) -> Kernel {
-    match (channels % 4 == 0, depthwise) {
+    match (channels.is_multiple_of(4), depthwise) {
         (true, true) => Kernel::DepthwiseConv2dC4,
         (false, true) => Kernel::DepthwiseConv2d,
         (true, false) => Kernel::Conv2dC4,

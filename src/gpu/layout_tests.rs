@@ -95,7 +95,7 @@ fn compare(source: &str, rust: &RustLayout) -> Result<(), String> {
     if wgsl_size != rust.size {
         return Err(format!("{name}: {} bytes in Rust, {wgsl_size} in WGSL", rust.size));
     }
-    if rust.size % 16 != 0 {
+    if !rust.size.is_multiple_of(16) {
         return Err(format!("{name}: {} bytes, not a multiple of 16 (uniform layout): add _pad fields", rust.size));
     }
     let binding = format!("@group(0) @binding(0) var<uniform> params: {name};");

@@ -31,7 +31,7 @@ pub fn finish(root: &[(usize, F)]) -> Vec<u8> {
 }
 
 fn align(buf: &mut Vec<u8>, n: usize) {
-    while buf.len() % n != 0 {
+    while !buf.len().is_multiple_of(n) {
         buf.push(0);
     }
 }

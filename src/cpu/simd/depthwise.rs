@@ -27,6 +27,15 @@ struct RowTaps<'a> {
     pad_left: usize,
 }
 
+/// The filter rows a run of pixels reads: those inside the input, `step_y` floats apart there, and whether
+/// each of them lies wholly inside the input along the row.
+#[derive(Clone, Copy)]
+struct RowSpan {
+    ky: (usize, usize),
+    step_y: usize,
+    whole_row: bool,
+}
+
 /// Depthwise weights with bias and slope padded to whole blocks of four.
 #[derive(Debug, Clone)]
 pub struct Depthwise {
@@ -114,7 +123,79 @@ impl Depthwise {
         }
     }
 
-    /// Eight pixels of a run whose filter columns all lie inside the input, for a filter `KW` wide at stride
+    /// Eight pixels of a run with the same `taps`, the first at input offset `base`, into `out`: a 3-wide filter
+    /// at stride 1 or 2 whose filter rows lie wholly inside the input (`whole_row`) through `slide8`, others
+    /// through `pixels`. `ky`: the filter rows inside the input, `step_y` floats apart there.
+    fn eight(&self, x: &[f32], base: usize, taps: &[(usize, usize)], rows: RowSpan, out: &mut [f32]) {
+        let conv = &self.conv;
+        let c = out.len() / 8;
+        if self.kw == 3 && rows.whole_row && conv.dilation[1] == 1 && conv.stride[1] <= 2 {
+            self.slide8(x, base, c, rows.ky, rows.step_y, out);
+        } else {
+            self.pixels::<8>(x, base, conv.stride[1] * c, taps, c, out);
+        }
+    }
+
+    /// Eight pixels of a run of a 3-wide filter at stride 1 or 2 whose filter columns all lie inside the input:
+    /// on x86-64 with AVX-512 sixteen channels at a time, elsewhere through `slide`: in WebAssembly four pixels
+    /// at a time (eight, with their ten or more inputs, crowd the registers V8 has and spill).
+    fn slide8(&self, x: &[f32], base: usize, c: usize, ky: (usize, usize), step_y: usize, out: &mut [f32]) {
+        let stride = self.conv.stride[1];
+        #[cfg(target_arch = "x86_64")]
+        if super::x86::avx2_fma() {
+            self.slide8_x86(x, base, c, (ky, step_y), out);
+            return;
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (first, second) = out.split_at_mut(4 * c);
+            let next = base + 4 * stride * c;
+            if stride == 1 {
+                self.slide::<4, 3, 1>(x, base, c, ky, step_y, first);
+                self.slide::<4, 3, 1>(x, next, c, ky, step_y, second);
+            } else {
+                self.slide::<4, 3, 2>(x, base, c, ky, step_y, first);
+                self.slide::<4, 3, 2>(x, next, c, ky, step_y, second);
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if stride == 1 {
+            self.slide::<8, 3, 1>(x, base, c, ky, step_y, out);
+        } else {
+            self.slide::<8, 3, 2>(x, base, c, ky, step_y, out);
+        }
+    }
+
+    /// `slide8` through the x86-64 kernels: AVX-512 (eight pixels, sixteen channels at a time) or AVX2 + FMA
+    /// (twice four pixels, eight channels at a time).
+    #[cfg(target_arch = "x86_64")]
+    fn slide8_x86(&self, x: &[f32], base: usize, c: usize, (ky, step_y): ((usize, usize), usize), out: &mut [f32]) {
+        use super::x86::{avx512, depthwise_slide4_avx2_fma, depthwise_slide8_avx512, DepthwiseRun};
+        let stride = self.conv.stride[1];
+        let run = DepthwiseRun { base, c, ky, step_y, c4: self.bias.len() };
+        let (params, act) = ([&self.bias[..], &self.slope[..]], self.conv.activation);
+        // SAFETY: the caller checked that the CPU has AVX2 and FMA, and `avx512()` that it has AVX-512F; the
+        // kernels check their reads and writes against the slices.
+        unsafe {
+            match (avx512(), stride) {
+                (true, 1) => depthwise_slide8_avx512::<1>(x, &self.filter, &run, params, act, out),
+                (true, _) => depthwise_slide8_avx512::<2>(x, &self.filter, &run, params, act, out),
+                (false, _) => {
+                    let (first, second) = out.split_at_mut(4 * c);
+                    let next = DepthwiseRun { base: base + 4 * stride * c, ..run };
+                    if stride == 1 {
+                        depthwise_slide4_avx2_fma::<1>(x, &self.filter, &run, params, act, first);
+                        depthwise_slide4_avx2_fma::<1>(x, &self.filter, &next, params, act, second);
+                    } else {
+                        depthwise_slide4_avx2_fma::<2>(x, &self.filter, &run, params, act, first);
+                        depthwise_slide4_avx2_fma::<2>(x, &self.filter, &next, params, act, second);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `N` pixels of a run whose filter columns all lie inside the input, for a filter `KW` wide at stride
     /// `S` (dilation 1 along the row), channels in blocks of four (the rest are left to the caller). Along
     /// each filter row `ky` in `ky`, every input pixel is loaded once and multiplied into each of the eight
     /// outputs that read it (`KW` of them at stride 1), where `pixels` loads it once per tap: about a third
@@ -223,13 +304,15 @@ impl Depthwise {
                 let mut taps = [(0usize, 0usize); MAX_TAPS];
                 let mut count = 0;
                 let mut ranges = None;
-                let mut run_end = 0;
-                for ox in 0..ow {
+                let pixel_step = conv.stride[1] * c;
+                let mut ox = 0;
+                while ox < ow {
                     let (kx0, kx1) = cols[ox];
                     let base = pixel_base(ox);
                     if (ky1 - ky0) * (kx1 - kx0) > MAX_TAPS {
                         let out_px = &mut out_row[ox * c..][..c];
                         self.pixel_generic(x, base, (ky0, ky1), (kx0, kx1), (step_y, step_x), out_px);
+                        ox += 1;
                         continue;
                     }
                     if ranges != Some((kx0, kx1)) {
@@ -245,37 +328,25 @@ impl Depthwise {
                     // Valid taps lie inside the input, so base + offset is never negative.
                     let base = base as usize;
                     let taps = &taps[..count];
-                    if ox < run_end {
-                        continue;
-                    }
-                    // Eight or four pixels of a run together; a pixel alone only where fewer are left.
-                    let same = (ox..ow.min(ox + 8)).take_while(|&o| cols[o] == cols[ox]).count();
-                    let pixel_step = conv.stride[1] * c;
-                    if same >= 8 {
-                        let out8 = &mut out_row[ox * c..][..8 * c];
-                        let slide = self.kw == 3 && (kx0, kx1) == (0, 3) && conv.dilation[1] == 1;
-                        match conv.stride[1] {
-                            1 if slide => {
-                                let (a, b) = out8.split_at_mut(4 * c);
-                                self.slide::<4, 3, 1>(x, base, c, (ky0, ky1), step_y, a);
-                                self.slide::<4, 3, 1>(x, base + 4 * pixel_step, c, (ky0, ky1), step_y, b);
-                            }
-                            2 if slide => {
-                                let (a, b) = out8.split_at_mut(4 * c);
-                                self.slide::<4, 3, 2>(x, base, c, (ky0, ky1), step_y, a);
-                                self.slide::<4, 3, 2>(x, base + 4 * pixel_step, c, (ky0, ky1), step_y, b);
-                            }
-                            _ => self.pixels::<8>(x, base, pixel_step, taps, c, out8),
+                    // A run of eight or more goes eight at a time, its last part (if shorter) as the run's last
+                    // eight: a few outputs computed twice, the same values, instead of slower kernels.
+                    let run = (ox..ow).take_while(|&o| cols[o] == cols[ox]).count();
+                    if run >= 8 {
+                        let span = RowSpan { ky: (ky0, ky1), step_y, whole_row: (kx0, kx1) == (0, self.kw) };
+                        for start in (0..run).step_by(8) {
+                            let first = start.min(run - 8);
+                            let out8 = &mut out_row[(ox + first) * c..][..8 * c];
+                            self.eight(x, base + first * pixel_step, taps, span, out8);
                         }
-                        run_end = ox + 8;
-                        continue;
-                    }
-                    if same >= 4 {
+                        ox += run;
+                    } else if run >= 4 {
+                        // Four pixels of a run together; a pixel alone only where fewer are left.
                         self.pixels::<4>(x, base, pixel_step, taps, c, &mut out_row[ox * c..][..4 * c]);
-                        run_end = ox + 4;
-                        continue;
+                        ox += 4;
+                    } else {
+                        self.pixel_alone(x, base, taps, &mut out_row[ox * c..][..c]);
+                        ox += 1;
                     }
-                    self.pixel_alone(x, base, taps, &mut out_row[ox * c..][..c]);
                 }
                 let row = RowTaps { b, iy0, ky: (ky0, ky1), cols: &cols, steps: (step_y, step_x), pad_left };
                 self.leftover_channels(x, [h, w, c], &row, out_row);

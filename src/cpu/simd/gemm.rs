@@ -15,11 +15,18 @@ pub const NR: usize = 8;
 /// Rows per micro-kernel call.
 const MR: usize = 4;
 
-/// Weights packed for `gemm`, with bias and PReLU slope padded to whole panels.
+/// Panel width for the x86-64 AVX-512 kernel.
+const WIDE: usize = 16;
+
+/// Weights packed for `gemm`, with bias and PReLU slope padded to whole panels (of sixteen, which covers
+/// both widths).
 #[derive(Debug, Clone)]
 pub struct PackedB {
     pub k: usize,
     pub n: usize,
+    /// Panels `WIDE` columns wide, for the AVX-512 kernel, instead of `NR` (never, off x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    wide: bool,
     data: Vec<f32>,
     bias: Vec<f32>,
     slope: Vec<f32>,
@@ -29,15 +36,21 @@ pub struct PackedB {
 impl PackedB {
     /// Packs weights given as `n` rows of `k` (OHWI or [out, in], as TFLite stores them).
     pub fn new(weights: &[f32], n: usize, k: usize, bias: &[f32], slope: &[f32], activation: Activation) -> PackedB {
-        let panels = n.div_ceil(NR);
-        let mut data = vec![0.0; panels * k * NR];
+        #[cfg(target_arch = "x86_64")]
+        let wide = super::x86::avx512();
+        #[cfg(not(target_arch = "x86_64"))]
+        let wide = false;
+        let width = if wide { WIDE } else { NR };
+        let panels = n.div_ceil(width);
+        let mut data = vec![0.0; panels * k * width];
         for col in 0..n {
-            let (panel, lane) = (col / NR, col % NR);
+            let (panel, lane) = (col / width, col % width);
             for kk in 0..k {
-                data[(panel * k + kk) * NR + lane] = weights[col * k + kk];
+                data[(panel * k + kk) * width + lane] = weights[col * k + kk];
             }
         }
-        PackedB { k, n, data, bias: padded(bias, panels * NR), slope: padded(slope, panels * NR), activation }
+        let padded_n = n.div_ceil(WIDE) * WIDE;
+        PackedB { k, n, wide, data, bias: padded(bias, padded_n), slope: padded(slope, padded_n), activation }
     }
 }
 
@@ -59,6 +72,13 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
     let (k, n) = (b.k, b.n);
     debug_assert!(a.len() >= m * k && c.len() >= m * n);
     debug_assert!(skip.is_none_or(|s| s.channels <= n && s.data.len() >= m * s.channels));
+    // Where the CPU has AVX-512, every row goes through its kernel.
+    #[cfg(target_arch = "x86_64")]
+    if b.wide {
+        // SAFETY: weights are packed wide only where the CPU has AVX-512.
+        unsafe { gemm_avx512(a, m, b, skip, c) };
+        return;
+    }
     // Where the CPU has AVX2 and FMA, rows go six at a time through its kernel; the rest as below.
     #[cfg(target_arch = "x86_64")]
     // SAFETY: only where the CPU has them.
@@ -82,6 +102,48 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
         for panel in 0..n.div_ceil(NR) {
             let acc = kernel_1x8(&a[row * k..][..k], &b.data[panel * k * NR..][..k * NR]);
             store(b, panel, &acc, skip.map(|s| s.row(row)), &mut c[row * n..][..n]);
+        }
+    }
+}
+
+/// All of C through the AVX-512 kernel: rows eight at a time (the last few from a zero-padded copy), two
+/// panels of sixteen columns per call (one for an odd last panel).
+///
+/// # Safety
+/// The CPU has AVX-512F, and `b` is packed wide.
+#[cfg(target_arch = "x86_64")]
+unsafe fn gemm_avx512(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) {
+    use super::x86::{gemm_8x32_avx512, Epilogue, AVX512_ROWS};
+    let (k, n, panels) = (b.k, b.n, b.n.div_ceil(WIDE));
+    let mut tail = Vec::new();
+    for row in (0..m).step_by(AVX512_ROWS) {
+        let rows = AVX512_ROWS.min(m - row);
+        let block = if rows == AVX512_ROWS {
+            &a[row * k..][..AVX512_ROWS * k]
+        } else {
+            tail.resize(AVX512_ROWS * k, 0.0);
+            tail[..rows * k].copy_from_slice(&a[row * k..][..rows * k]);
+            &tail[..]
+        };
+        let epilogue = Epilogue {
+            bias: &b.bias,
+            slope: &b.slope,
+            activation: b.activation,
+            n,
+            skip: skip.map(|s| (&s.data[row * s.channels..][..rows * s.channels], s.channels)),
+        };
+        let out = &mut c[row * n..][..rows * n];
+        for first in (0..panels).step_by(2) {
+            let weights = &b.data[first * k * WIDE..];
+            // SAFETY: the caller's promise; the block holds 8 rows of k, the panels and the padded bias and
+            // slope reach the last column, `out` and the skip hold `rows` rows.
+            unsafe {
+                if first + 1 < panels {
+                    gemm_8x32_avx512::<2>(block, k, weights, first * WIDE, rows, &epilogue, out);
+                } else {
+                    gemm_8x32_avx512::<1>(block, k, weights, first * WIDE, rows, &epilogue, out);
+                }
+            }
         }
     }
 }

@@ -1,28 +1,152 @@
-//! x86-64 kernels for CPUs with AVX2 and FMA, chosen at run time (`avx2_fma`): the build itself targets
-//! plain x86-64 (SSE2), whose kernels stay as they are for CPUs without them. Each kernel here computes what
-//! its SSE counterpart does, eight lanes at a time with fused multiply-add (so within rounding of the scalar
-//! reference, not bit for bit), and is tested against the reference like the others (`tests/kernels.rs`,
-//! run once more with `LOCALFACE_KERNELS=sse` for the SSE path).
+//! x86-64 kernels chosen at run time (`level`): the build itself targets plain x86-64 (SSE2), whose kernels
+//! stay as they are for CPUs without more. Where the CPU has AVX2 and FMA, the GEMM and the depthwise runs
+//! go eight lanes at a time with fused multiply-add; where it also has AVX-512, the GEMM goes sixteen lanes
+//! at a time (`gemm_8x32_avx512`, with its weights packed sixteen columns wide). Each kernel here computes
+//! what its SSE counterpart does, within rounding of the scalar reference (fused multiply-add), and is tested
+//! against the reference like the others (`tests/kernels.rs`, run once more with `LOCALFACE_KERNELS=sse`
+//! and `LOCALFACE_KERNELS=avx2` for the paths this CPU would not take by itself).
 
+use crate::model::Activation;
 use core::arch::x86_64::*;
 use std::sync::OnceLock;
 
-/// Whether this CPU has AVX2 and FMA, and `LOCALFACE_KERNELS=sse` does not ask for the SSE kernels. Read
-/// once.
-pub fn avx2_fma() -> bool {
-    static CHOICE: OnceLock<bool> = OnceLock::new();
+/// The instruction sets the kernels use, from the least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Sse,
+    Avx2Fma,
+    Avx512,
+}
+
+/// The best level this CPU has, or less where `LOCALFACE_KERNELS` (`sse`, `avx2`) asks for less. Read once.
+pub fn level() -> Level {
+    static CHOICE: OnceLock<Level> = OnceLock::new();
     *CHOICE.get_or_init(|| {
-        let sse_asked = std::env::var("LOCALFACE_KERNELS").is_ok_and(|k| k == "sse");
-        !sse_asked && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+        let asked = std::env::var("LOCALFACE_KERNELS").unwrap_or_default();
+        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        let avx512 = avx2 && is_x86_feature_detected!("avx512f");
+        match asked.as_str() {
+            "sse" => Level::Sse,
+            _ if avx512 && asked != "avx2" => Level::Avx512,
+            _ if avx2 => Level::Avx2Fma,
+            _ => Level::Sse,
+        }
     })
+}
+
+/// Whether the AVX2 + FMA kernels run (also at the AVX-512 level, for what has no AVX-512 kernel).
+pub fn avx2_fma() -> bool {
+    level() >= Level::Avx2Fma
+}
+
+/// Whether the AVX-512 GEMM runs.
+pub fn avx512() -> bool {
+    level() == Level::Avx512
 }
 
 /// The kernels' name, as `simd::arch` reports it.
 pub fn name() -> &'static str {
-    if avx2_fma() {
-        "x86_64 avx2 + fma"
-    } else {
-        super::lanes::NAME
+    match level() {
+        Level::Avx512 => "x86_64 avx-512 + avx2 + fma",
+        Level::Avx2Fma => "x86_64 avx2 + fma",
+        Level::Sse => super::lanes::NAME,
+    }
+}
+
+/// Rows of A per `gemm_8x32_avx512` call.
+pub const AVX512_ROWS: usize = 8;
+
+/// What `gemm_8x32_avx512` does with its sums before it stores them: the bias, the skip rows' values (where
+/// the skip has that column), the activation, as `gemm::store` does. `bias` and `slope` are padded to whole
+/// panels of sixteen.
+pub struct Epilogue<'a> {
+    pub bias: &'a [f32],
+    pub slope: &'a [f32],
+    pub activation: Activation,
+    /// Columns of C (and of a row of `out`).
+    pub n: usize,
+    /// The skip tensor from this block's first row, and its columns.
+    pub skip: Option<(&'a [f32], usize)>,
+}
+
+/// Eight rows of A (each `k` long, one after the other in `a`) times `COLS` panels of B sixteen columns wide
+/// ([k][16] each, one after the other in `panels`), the first at column `col0`: sixteen accumulators at
+/// most, each step of k loading `COLS` weight vectors for `8 * COLS` fused multiply-adds (the rows' values
+/// broadcast from memory). The first `rows` rows go through `epilogue` into `out` (rows `n` long, from this
+/// block's first row), only the columns that exist.
+///
+/// # Safety
+/// The CPU has AVX-512F (`avx512()`); `a` holds 8 * k values, `panels` COLS * k * 16, the epilogue's bias and
+/// slope reach col0 + COLS * 16, `out` holds `rows` rows of `n` and the skip `rows` rows of its columns.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gemm_8x32_avx512<const COLS: usize>(
+    a: &[f32],
+    k: usize,
+    panels: &[f32],
+    col0: usize,
+    rows: usize,
+    epilogue: &Epilogue,
+    out: &mut [f32],
+) {
+    let (a, panels) = (&a[..AVX512_ROWS * k], &panels[..COLS * k * 16]);
+    assert!(rows <= AVX512_ROWS && out.len() >= (rows - 1) * epilogue.n + epilogue.n.min(col0 + COLS * 16));
+    assert!(epilogue.bias.len() >= col0 + COLS * 16 && epilogue.slope.len() >= col0 + COLS * 16);
+    let mut acc = [[_mm512_setzero_ps(); COLS]; AVX512_ROWS];
+    for kk in 0..k {
+        // SAFETY: `kk < k`, and each panel holds k rows of 16; loadu allows unaligned addresses.
+        let w: [__m512; COLS] =
+            std::array::from_fn(|c| unsafe { _mm512_loadu_ps(panels.as_ptr().add((c * k + kk) * 16)) });
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: `r * k + kk < 8 * k`, the length of `a`.
+            let x = _mm512_set1_ps(unsafe { *a.get_unchecked(r * k + kk) });
+            for c in 0..COLS {
+                acc[c] = _mm512_fmadd_ps(x, w[c], acc[c]);
+            }
+        }
+    }
+    for (r, acc) in acc.iter().enumerate().take(rows) {
+        for (c, &sums) in acc.iter().enumerate() {
+            let col = col0 + c * 16;
+            let width = epilogue.n.saturating_sub(col).min(16);
+            if width == 0 {
+                continue;
+            }
+            // SAFETY: the asserts above (bias, slope and the row of `out` reach col + width), the caller's
+            // promise for the skip, and masked lanes are neither read nor written.
+            unsafe {
+                let mut v = _mm512_add_ps(sums, _mm512_loadu_ps(epilogue.bias.as_ptr().add(col)));
+                if let Some((skip, channels)) = epilogue.skip {
+                    let present = channels.saturating_sub(col).min(16);
+                    if present > 0 {
+                        let values = _mm512_maskz_loadu_ps(lanes(present), skip.as_ptr().add(r * channels + col));
+                        v = _mm512_add_ps(v, values);
+                    }
+                }
+                let slope = _mm512_loadu_ps(epilogue.slope.as_ptr().add(col));
+                let v = activate16(v, epilogue.activation, slope);
+                _mm512_mask_storeu_ps(out.as_mut_ptr().add(r * epilogue.n + col), lanes(width), v);
+            }
+        }
+    }
+}
+
+/// The mask of the first `count` (1..=16) lanes.
+#[inline(always)]
+fn lanes(count: usize) -> __mmask16 {
+    ((1u32 << count) - 1) as __mmask16
+}
+
+/// `simd::activate4` on sixteen lanes (PReLU as max(v, 0) + slope * min(v, 0), as there).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn activate16(v: __m512, activation: Activation, slope: __m512) -> __m512 {
+    let zero = _mm512_setzero_ps();
+    match activation {
+        Activation::None => v,
+        Activation::Relu => _mm512_max_ps(v, zero),
+        Activation::Relu6 => _mm512_min_ps(_mm512_max_ps(v, zero), _mm512_set1_ps(6.0)),
+        Activation::ReluN1To1 => _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1.0)), _mm512_set1_ps(1.0)),
+        Activation::Prelu => _mm512_add_ps(_mm512_max_ps(v, zero), _mm512_mul_ps(slope, _mm512_min_ps(v, zero))),
     }
 }
 
@@ -94,4 +218,153 @@ pub unsafe fn depthwise_8x8_avx2_fma(
         unsafe { _mm256_storeu_ps(px.as_mut_ptr(), v) };
     }
     out
+}
+
+/// Where `depthwise_slide8_avx512` reads: eight output pixels of one row, the first's tap (0, 0) at input
+/// offset `base`, `c` channels; filter rows `ky` inside the input, `step_y` floats apart in the input; the
+/// filter's taps `c4` floats apart.
+#[derive(Clone, Copy)]
+pub struct DepthwiseRun {
+    pub base: usize,
+    pub c: usize,
+    pub ky: (usize, usize),
+    pub step_y: usize,
+    pub c4: usize,
+}
+
+/// `depthwise::Depthwise::slide` for eight pixels of a 3-wide filter at stride `S`, channels sixteen at a
+/// time (the last block masked) up to the last multiple of four (the rest are left to the caller): along
+/// each filter row every input pixel is loaded once and multiplied into each output that reads it. Bias
+/// (`params[0]`), activation (PReLU's slopes `params[1]`) and the stores are done here.
+///
+/// # Safety
+/// The CPU has AVX-512F (`avx512()`). Reads and writes are checked against the slices here.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn depthwise_slide8_avx512<const S: usize>(
+    x: &[f32],
+    filter: &[f32],
+    run: &DepthwiseRun,
+    params: [&[f32]; 2],
+    activation: Activation,
+    out: &mut [f32],
+) {
+    const N: usize = 8;
+    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
+    let channels = c / 4 * 4;
+    let span = (N - 1) * S + 3;
+    assert!(S <= 2 && ky.0 < ky.1 && channels <= c4);
+    assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
+    assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
+    assert!(out.len() >= (N - 1) * c + channels);
+    for ch in (0..channels).step_by(16) {
+        let mask = lanes((channels - ch).min(16));
+        let mut acc = [_mm512_setzero_ps(); N];
+        for row in ky.0..ky.1 {
+            // SAFETY: the asserts above: every tap of these rows and the first `channels` of each lie inside
+            // `x` and `filter`; masked lanes are not read.
+            unsafe {
+                let w: [__m512; 3] = std::array::from_fn(|kx| {
+                    _mm512_maskz_loadu_ps(mask, filter.as_ptr().add((row * 3 + kx) * c4 + ch))
+                });
+                // The row's input pixels first, then each output's three taps from them: constant indices
+                // throughout, so that the loops unroll and the sums stay in registers.
+                let at = x.as_ptr().add(base + row * step_y + ch);
+                let mut v = [_mm512_setzero_ps(); (N - 1) * 2 + 3];
+                for (i, v) in v.iter_mut().enumerate().take(span) {
+                    *v = _mm512_maskz_loadu_ps(mask, at.add(i * c));
+                }
+                for (kx, w) in w.iter().enumerate() {
+                    for (j, acc) in acc.iter_mut().enumerate() {
+                        *acc = _mm512_fmadd_ps(v[j * S + kx], *w, *acc);
+                    }
+                }
+            }
+        }
+        // SAFETY: the asserts above (bias, slope and each pixel's first `channels` outputs); masked lanes are
+        // neither read nor written.
+        unsafe {
+            let bias = _mm512_maskz_loadu_ps(mask, params[0].as_ptr().add(ch));
+            let slope = _mm512_maskz_loadu_ps(mask, params[1].as_ptr().add(ch));
+            for (j, sums) in acc.iter().enumerate() {
+                let v = activate16(_mm512_add_ps(*sums, bias), activation, slope);
+                _mm512_mask_storeu_ps(out.as_mut_ptr().add(j * c + ch), mask, v);
+            }
+        }
+    }
+}
+
+/// `depthwise_slide8_avx512` on AVX2 + FMA, eight channels at a time (the last block masked) and four pixels
+/// per call (eight would spill: sixteen registers), with the same contract.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA (`avx2_fma()`). Reads and writes are checked against the slices here.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn depthwise_slide4_avx2_fma<const S: usize>(
+    x: &[f32],
+    filter: &[f32],
+    run: &DepthwiseRun,
+    params: [&[f32]; 2],
+    activation: Activation,
+    out: &mut [f32],
+) {
+    const N: usize = 4;
+    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
+    let channels = c / 4 * 4;
+    let span = (N - 1) * S + 3;
+    assert!(S <= 2 && ky.0 < ky.1 && channels <= c4);
+    assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
+    assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
+    assert!(out.len() >= (N - 1) * c + channels);
+    for ch in (0..channels).step_by(8) {
+        let mask = lanes8((channels - ch).min(8));
+        let mut acc = [_mm256_setzero_ps(); N];
+        for row in ky.0..ky.1 {
+            // SAFETY: as in `depthwise_slide8_avx512`; masked lanes are not read.
+            unsafe {
+                let w: [__m256; 3] =
+                    std::array::from_fn(|kx| _mm256_maskload_ps(filter.as_ptr().add((row * 3 + kx) * c4 + ch), mask));
+                let at = x.as_ptr().add(base + row * step_y + ch);
+                let mut v = [_mm256_setzero_ps(); (N - 1) * 2 + 3];
+                for (i, v) in v.iter_mut().enumerate().take(span) {
+                    *v = _mm256_maskload_ps(at.add(i * c), mask);
+                }
+                for (kx, w) in w.iter().enumerate() {
+                    for (j, acc) in acc.iter_mut().enumerate() {
+                        *acc = _mm256_fmadd_ps(v[j * S + kx], *w, *acc);
+                    }
+                }
+            }
+        }
+        // SAFETY: as in `depthwise_slide8_avx512`; masked lanes are neither read nor written.
+        unsafe {
+            let bias = _mm256_maskload_ps(params[0].as_ptr().add(ch), mask);
+            let slope = _mm256_maskload_ps(params[1].as_ptr().add(ch), mask);
+            for (j, sums) in acc.iter().enumerate() {
+                let v = activate8(_mm256_add_ps(*sums, bias), activation, slope);
+                _mm256_maskstore_ps(out.as_mut_ptr().add(j * c + ch), mask, v);
+            }
+        }
+    }
+}
+
+/// The mask of the first `count` (1..=8) of eight lanes, as AVX2's masked loads and stores take it.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn lanes8(count: usize) -> __m256i {
+    let first = _mm256_set1_epi32(count as i32);
+    _mm256_cmpgt_epi32(first, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+}
+
+/// `simd::activate4` on eight lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn activate8(v: __m256, activation: Activation, slope: __m256) -> __m256 {
+    let zero = _mm256_setzero_ps();
+    match activation {
+        Activation::None => v,
+        Activation::Relu => _mm256_max_ps(v, zero),
+        Activation::Relu6 => _mm256_min_ps(_mm256_max_ps(v, zero), _mm256_set1_ps(6.0)),
+        Activation::ReluN1To1 => _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-1.0)), _mm256_set1_ps(1.0)),
+        Activation::Prelu => _mm256_add_ps(_mm256_max_ps(v, zero), _mm256_mul_ps(slope, _mm256_min_ps(v, zero))),
+    }
 }
