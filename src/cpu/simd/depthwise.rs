@@ -124,8 +124,8 @@ impl Depthwise {
     }
 
     /// Eight pixels of a run with the same `taps`, the first at input offset `base`, into `out`: a 3-wide filter
-    /// at stride 1 or 2 whose filter rows lie wholly inside the input (`whole_row`) through `slide8`, others
-    /// through `pixels`. `ky`: the filter rows inside the input, `step_y` floats apart there.
+    /// at stride 1 or 2 whose filter rows lie wholly inside the input (`rows.whole_row`) through `slide8`,
+    /// others through `pixels`.
     fn eight(&self, x: &[f32], base: usize, taps: &[(usize, usize)], rows: RowSpan, out: &mut [f32]) {
         let conv = &self.conv;
         let c = out.len() / 8;
@@ -197,10 +197,10 @@ impl Depthwise {
 
     /// `N` pixels of a run whose filter columns all lie inside the input, for a filter `KW` wide at stride
     /// `S` (dilation 1 along the row), channels in blocks of four (the rest are left to the caller). Along
-    /// each filter row `ky` in `ky`, every input pixel is loaded once and multiplied into each of the eight
-    /// outputs that read it (`KW` of them at stride 1), where `pixels` loads it once per tap: about a third
-    /// of the loads and address arithmetic, which is what the WebAssembly build was spending its time on.
-    /// Per output the taps still come in filter order, as the reference adds them.
+    /// each filter row in `ky` (the rows inside the input, `step_y` floats apart there), every input pixel is
+    /// loaded once and multiplied into each output that reads it (`KW` of them at stride 1), where `pixels`
+    /// loads it once per tap: about a third of the loads and address arithmetic. Per output the taps still
+    /// come in filter order, as the reference adds them.
     fn slide<const N: usize, const KW: usize, const S: usize>(
         &self,
         x: &[f32],
@@ -211,7 +211,7 @@ impl Depthwise {
         out: &mut [f32],
     ) {
         let (act, c4) = (self.conv.activation, self.bias.len());
-        // Input pixels along a filter row that the eight outputs read.
+        // Input pixels along a filter row that the N outputs read.
         let span = (N - 1) * S + KW;
         // One check for every read below, instead of one per read.
         let last_row = ky.1.saturating_sub(1) * step_y;

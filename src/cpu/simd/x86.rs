@@ -1,7 +1,8 @@
 //! x86-64 kernels chosen at run time (`level`): the build itself targets plain x86-64 (SSE2), whose kernels
 //! stay as they are for CPUs without more. Where the CPU has AVX2 and FMA, the GEMM and the depthwise runs
-//! go eight lanes at a time with fused multiply-add; where it also has AVX-512, the GEMM goes sixteen lanes
-//! at a time (`gemm_8x32_avx512`, with its weights packed sixteen columns wide). Each kernel here computes
+//! go eight lanes at a time with fused multiply-add; where it also has AVX-512, the GEMM
+//! (`gemm_8x32_avx512`, with its weights packed sixteen columns wide) and the 3x3 depthwise runs go sixteen
+//! lanes at a time (other depthwise filters stay with AVX2). Each kernel here computes
 //! what its SSE counterpart does, within rounding of the scalar reference (fused multiply-add), and is tested
 //! against the reference like the others (`tests/kernels.rs`, run once more with `LOCALFACE_KERNELS=sse`
 //! and `LOCALFACE_KERNELS=avx2` for the paths this CPU would not take by itself).
@@ -76,8 +77,7 @@ pub struct Epilogue<'a> {
 /// block's first row), only the columns that exist.
 ///
 /// # Safety
-/// The CPU has AVX-512F (`avx512()`); `a` holds 8 * k values, `panels` COLS * k * 16, the epilogue's bias and
-/// slope reach col0 + COLS * 16, `out` holds `rows` rows of `n` and the skip `rows` rows of its columns.
+/// The CPU has AVX-512F (`avx512()`). Reads and writes are checked against the slices here.
 #[target_feature(enable = "avx512f")]
 pub unsafe fn gemm_8x32_avx512<const COLS: usize>(
     a: &[f32],
@@ -91,6 +91,7 @@ pub unsafe fn gemm_8x32_avx512<const COLS: usize>(
     let (a, panels) = (&a[..AVX512_ROWS * k], &panels[..COLS * k * 16]);
     assert!(rows <= AVX512_ROWS && out.len() >= (rows - 1) * epilogue.n + epilogue.n.min(col0 + COLS * 16));
     assert!(epilogue.bias.len() >= col0 + COLS * 16 && epilogue.slope.len() >= col0 + COLS * 16);
+    assert!(epilogue.skip.is_none_or(|(skip, channels)| skip.len() >= rows * channels));
     let mut acc = [[_mm512_setzero_ps(); COLS]; AVX512_ROWS];
     for kk in 0..k {
         // SAFETY: `kk < k`, and each panel holds k rows of 16; loadu allows unaligned addresses.
@@ -111,8 +112,8 @@ pub unsafe fn gemm_8x32_avx512<const COLS: usize>(
             if width == 0 {
                 continue;
             }
-            // SAFETY: the asserts above (bias, slope and the row of `out` reach col + width), the caller's
-            // promise for the skip, and masked lanes are neither read nor written.
+            // SAFETY: the asserts above (bias, slope, the row of `out` and of the skip reach the lanes used), and
+            // masked lanes are neither read nor written.
             unsafe {
                 let mut v = _mm512_add_ps(sums, _mm512_loadu_ps(epilogue.bias.as_ptr().add(col)));
                 if let Some((skip, channels)) = epilogue.skip {
