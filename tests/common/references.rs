@@ -1,5 +1,5 @@
 //! The reference cases `scripts/make-references.py` wrote: inputs made from the shared photos, and the
-//! outputs `ai-edge-litert` gave for them (reference kernels and default path).
+//! outputs `ai-edge-litert` gave for them (reference kernels and default path), or onnxruntime (both).
 
 use super::{have_faces, read_f32, root};
 use localface::model::Tensor;
