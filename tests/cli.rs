@@ -394,3 +394,28 @@ fn enroll_takes_a_folder_and_keeps_its_order() {
     assert_eq!(json_lines(&named)[0]["faces"][0]["name"], "Ada");
     std::fs::remove_file(&gallery).unwrap();
 }
+
+#[test]
+fn liveness_tells_the_spoof_samples_apart() {
+    // ../shared/data/spoof: two presentation attacks (F1, F2) and one live person (T1), camera frames stored
+    // sideways (EXIF orientation 6, applied on load). The model's crop is BGR: fed RGB it misses them.
+    let spoof = faces_dir().join("../spoof");
+    if !have_faces() || !spoof.join("image_T1.jpg").exists() {
+        return;
+    }
+    let files: Vec<String> =
+        ["image_F1.jpg", "image_F2.jpg", "image_T1.jpg"].iter().map(|f| spoof.join(f).display().to_string()).collect();
+    let out = localface(&["liveness", &files[0], &files[1], &files[2]]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    let faces: Vec<(f64, bool)> = lines
+        .iter()
+        .map(|v| {
+            let f = &v["faces"].as_array().unwrap()[0];
+            (f["score"].as_f64().unwrap(), f["live"].as_bool().unwrap())
+        })
+        .collect();
+    assert!(lines.iter().all(|v| v["faces"].as_array().unwrap().len() == 1), "one face each: {lines:?}");
+    assert_eq!(faces.iter().map(|f| f.1).collect::<Vec<_>>(), [false, false, true], "{faces:?}");
+    assert!(faces[0].0 < 0.2 && faces[1].0 < 0.2 && faces[2].0 > 0.8, "{faces:?}");
+}

@@ -4,6 +4,7 @@ mod files;
 
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
+use localface::face::liveness::{Liveness, LIVENESS, THRESHOLD as LIVENESS_THRESHOLD};
 use localface::face::occlusion::Occlusion;
 use localface::face::{self, align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -28,6 +29,8 @@ commands (IMAGE...: image files or folders, whose images, in subfolders too, are
   verify IMAGE_A IMAGE_B                 whether the main faces of two images are the same person
   occlude mask|sunglasses IMAGE OUT      the image with a surgical mask or dark glasses drawn over each face,
                                          from its landmarks (to try recognition of occluded faces)
+  liveness IMAGE...                      faces: box, score (probability of a live person, not a photo or a
+                                         screen) and live (score >= 0.5), from fr_liveness.onnx
   profile MODEL.tflite                   where one inference spends its time: JSON, per op (cpu) or per
                                          dispatch (gpu, with timestamp queries where the adapter has them)
 
@@ -259,6 +262,7 @@ fn run(args: Args) -> Result<bool> {
         "identify" => identify(&args, &target),
         "verify" => verify(&args, &target),
         "occlude" => occlude(&args, &target),
+        "liveness" => liveness(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
     }
 }
@@ -380,6 +384,27 @@ fn occlude(args: &Args, target: &Target) -> Result<bool> {
         json!({ "image": input.display().to_string(), "faces": landmarks.len(), "out": output.display().to_string() })
     );
     Ok(true)
+}
+
+/// `liveness IMAGE...`: each face's box, the probability that it is a live person, and the decision.
+fn liveness(args: &Args, target: &Target) -> Result<bool> {
+    need_files(args, 1)?;
+    let p = load_pipeline(args, target)?;
+    let model = block_on(Liveness::new(&read_model(args, LIVENESS)?, target))?;
+    let opts = detect_options(&p, args);
+    let ok = for_each_file(args, &args.positional, |f| {
+        let frame = frame::load(f)?;
+        let (detections, _) = block_on(p.detect(&frame, &opts, args.landmarks))?;
+        let mut faces = Vec::with_capacity(detections.len());
+        for d in &detections {
+            let score = block_on(model.score(&frame, d.bbox))?;
+            let bbox = d.bbox.map(|v| rounded(v, 1));
+            faces.push(json!({ "box": bbox, "score": rounded(score, 4), "live": score >= LIVENESS_THRESHOLD }));
+        }
+        Ok(json!({ "image": f.display().to_string(), "faces": faces }))
+    })?;
+    report_fallback(model.net.fallback(), target);
+    Ok(ok)
 }
 
 /// `identify --gallery FILE IMAGE...`: each face's name (or null) and score, with `--top K` candidates.

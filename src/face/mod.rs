@@ -5,6 +5,7 @@ pub mod detect;
 pub mod embed;
 pub mod landmarks;
 pub mod live;
+pub mod liveness;
 pub mod occlusion;
 pub mod quality;
 pub mod track;

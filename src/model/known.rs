@@ -25,10 +25,10 @@ pub const ONNX_MODELS: [(&str, &str); 3] = [
     ("fr_landmark.onnx", "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"),
 ];
 
-/// Checks the bytes of a default model against its sha256; a file not on the list is an error too (only
-/// the default models are looked up by name).
+/// Checks the bytes of a default model (or of one of the ONNX models) against its sha256; a file not on the
+/// lists is an error too (only those models are looked up by name).
 pub fn check_default(file: &str, bytes: &[u8]) -> Result<()> {
-    let Some((_, want)) = DEFAULT_MODELS.iter().find(|(f, _)| *f == file) else {
+    let Some((_, want)) = DEFAULT_MODELS.iter().chain(&ONNX_MODELS).find(|(f, _)| *f == file) else {
         return Err(Error::model(format!("{file} is not one of the default models")));
     };
     let got: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
