@@ -31,7 +31,7 @@ commands (IMAGE...: image files or folders, whose images, in subfolders too, are
                                          from its landmarks (to try recognition of occluded faces)
   liveness IMAGE...                      faces: box, score (probability of a live person, not a photo or a
                                          screen) and live (score >= 0.5), from fr_liveness.onnx
-  profile MODEL.tflite                   where one inference spends its time: JSON, per op (cpu) or per
+  profile MODEL.tflite|MODEL.onnx       where one inference spends its time: JSON, per op (cpu) or per
                                          dispatch (gpu, with timestamp queries where the adapter has them)
 
 options:
@@ -465,11 +465,11 @@ fn profiled_graph(args: &Args) -> Result<(PathBuf, Graph)> {
     let given = PathBuf::from(&args.positional[0]);
     let path = if given.exists() { given } else { args.models.join(&args.positional[0]) };
     let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
-    let graph = Graph::from_tflite(&bytes).context(path.display().to_string())?;
+    let graph = Graph::from_model_file(&bytes).context(path.display().to_string())?;
     Ok((path, graph))
 }
 
-/// `profile MODEL.tflite`: the JSON report of `localface::profile`.
+/// `profile MODEL.tflite|MODEL.onnx`: the JSON report of `localface::profile`.
 fn profile(args: &Args, target: &Target, path: &Path, graph: Graph) -> Result<bool> {
     let net = block_on(Network::load_with(graph, target, args.fusion));
     let mut report = block_on(localface::profile::report(&net, args.batch, args.runs))?;

@@ -34,7 +34,7 @@ pub mod rewrite;
 pub mod shape;
 pub mod tflite;
 
-use crate::error::{model_err, Result};
+use crate::error::{model_err, Context, Result};
 
 pub type TensorId = usize;
 
@@ -227,6 +227,14 @@ impl Graph {
         graph.validate()?;
         shape::check_cost(&graph)?;
         Ok(graph)
+    }
+
+    /// Reads a model file of either format: TFLite where it has TFLite's identifier, else ONNX.
+    pub fn from_model_file(bytes: &[u8]) -> Result<Graph> {
+        if bytes.get(4..8) == Some(&b"TFL3"[..]) {
+            return Graph::from_tflite(bytes);
+        }
+        Graph::from_onnx(bytes).context("no TFLite identifier (TFL3), and as ONNX")
     }
 
     /// Reads an `.onnx` file (see `onnx`: NCHW converted to NHWC) and applies the load-time rewrites.

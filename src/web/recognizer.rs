@@ -10,6 +10,7 @@ use crate::backend::{Backend, Choice, Target};
 use crate::error::ErrorKind;
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
+use crate::face::liveness::{Liveness, THRESHOLD as LIVENESS_THRESHOLD};
 use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::frame::Rgb;
@@ -33,6 +34,8 @@ pub struct Recognizer {
     /// The live tracks (`track`), with the gallery generation their names were decided against; taken out
     /// while a frame is being tracked.
     tracker: RefCell<Option<(Tracker, u64)>>,
+    /// The anti-spoofing model, once `loadLiveness` has given it.
+    liveness: RefCell<Option<Rc<Liveness>>>,
 }
 
 #[wasm_bindgen]
@@ -88,6 +91,7 @@ impl Recognizer {
             choice,
             store: Rc::new(RefCell::new(store)),
             tracker: RefCell::new(Some((Tracker::new(TrackerConfig::default()), 0))),
+            liveness: RefCell::new(None),
         })
     }
 
@@ -259,11 +263,48 @@ impl Recognizer {
     }
 
     /// The enrolled people, stored in IndexedDB.
+    /// Loads the anti-spoofing model for `liveness`: `fr_liveness.onnx`, as bytes the app provides (the
+    /// package does not bundle it). It runs on the CPU: one 128x128 crop per face.
+    #[wasm_bindgen(js_name = loadLiveness)]
+    pub async fn load_liveness(&self, bytes: Vec<u8>) -> Result<(), JsValue> {
+        forced_panic_point("Recognizer.loadLiveness");
+        let model = Liveness::new(&bytes, &Target::Cpu).await.map_err(js_error)?;
+        *self.liveness.borrow_mut() = Some(Rc::new(model));
+        Ok(())
+    }
+
+    /// Per face: its box, the probability that it is a live person rather than a photo or a screen held to
+    /// the camera (`score`), and whether that counts as live (`live`).
+    pub async fn liveness(&self, source: JsValue) -> Result<JsValue, JsValue> {
+        forced_panic_point("Recognizer.liveness");
+        let model = self.liveness.borrow().clone();
+        let model =
+            model.ok_or_else(|| error(ErrorKind::Option, "no liveness model: call loadLiveness(bytes) first"))?;
+        let frame = frame_of(&source).await?;
+        let (detections, _) = self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
+        let mut faces = Vec::with_capacity(detections.len());
+        for d in &detections {
+            let score = model.score(&frame, d.bbox).await.map_err(js_error)?;
+            let [x, y, width, height] = d.bbox;
+            faces.push(LivenessJs { bbox: BoxJs { x, y, width, height }, score, live: score >= LIVENESS_THRESHOLD });
+        }
+        to_js(&faces)
+    }
+
     #[wasm_bindgen(getter)]
     pub fn gallery(&self) -> Gallery {
         forced_panic_point("Recognizer.gallery");
         Gallery { store: self.store.clone() }
     }
+}
+
+/// A face's liveness as JS sees it.
+#[derive(Serialize)]
+struct LivenessJs {
+    #[serde(rename = "box")]
+    bbox: BoxJs,
+    score: f32,
+    live: bool,
 }
 
 /// A tracked face as JS sees it: a face with its track id and whether its name is settled.

@@ -45,9 +45,7 @@ pub fn model_bytes(file: &str) -> Vec<u8> {
 }
 
 pub fn graph(file: &str) -> Graph {
-    let bytes = model_bytes(file);
-    let graph = if file.ends_with(".onnx") { Graph::from_onnx(&bytes) } else { Graph::from_tflite(&bytes) };
-    graph.unwrap_or_else(|e| panic!("{file}: {e}"))
+    Graph::from_model_file(&model_bytes(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// The default pipeline (short-range BlazeFace, O-Net, MobileFaceNet) on `target`.

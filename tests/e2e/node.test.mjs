@@ -36,3 +36,30 @@ test('in Node.js the package enrols and identifies photos given as bytes', { tim
   // Asking for the GPU where there is no WebGPU is an error that says so, and the process goes on.
   await assert.rejects(Recognizer.create({ backend: 'gpu' }), (e) => e.name === 'GpuFailed' && /no WebGPU/.test(e.message));
 });
+
+test('in Node.js the liveness model tells the spoof samples apart', { timeout: 300000 }, async (t) => {
+  const spoof = join(FACES, '../spoof');
+  if (!haveFaces()) return t.skip('no shared photos');
+  const frame = (f) => readFileSync(join(spoof, f));
+  await init();
+  const r = await Recognizer.create();
+  try {
+    // Before its model is given: an error that says what to do.
+    await assert.rejects(r.liveness(frame('image_T1.jpg')), (e) => e.name === 'OptionInvalid' && /loadLiveness/.test(e.message));
+    // A file that is no model: refused by name, and the recognizer goes on.
+    await assert.rejects(r.loadLiveness(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), (e) => e.name === 'ModelInvalid');
+    await r.loadLiveness(readFileSync(new URL('../../models/fr_liveness.onnx', import.meta.url)));
+    const verdicts = [];
+    for (const f of ['image_F1.jpg', 'image_F2.jpg', 'image_T1.jpg']) {
+      const faces = await r.liveness(frame(f));
+      assert.equal(faces.length, 1, f);
+      verdicts.push(faces[0]);
+    }
+    // Two presentation attacks, then a live person (the command line's figures: 0.0000, 0.1026, 0.9338).
+    assert.deepEqual(verdicts.map((v) => v.live), [false, false, true]);
+    assert.ok(verdicts[0].score < 0.2 && verdicts[1].score < 0.2 && verdicts[2].score > 0.8, JSON.stringify(verdicts));
+    assert.ok(verdicts[2].box.width > 100, JSON.stringify(verdicts[2].box));
+  } finally {
+    r.free();
+  }
+});

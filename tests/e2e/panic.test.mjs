@@ -40,7 +40,9 @@ test('in Chromium a panic on the main thread or in the worker is an error, and b
     page.on('pageerror', (e) => uncaught.push(String(e)));
     await page.goto(server.url + '/style.css');
     const photo = [...readFileSync(join(FACES, 'emotions-a/a1.jpg'))];
-    const result = await page.evaluate(async (photo) => {
+    const live = [...readFileSync(join(FACES, '../spoof/image_T1.jpg'))];
+    const model = [...readFileSync(join(ROOT, 'models/fr_liveness.onnx'))];
+    const result = await page.evaluate(async ([photo, live, model]) => {
       const { default: init, Recognizer, RecognizerWorker } = await import('/pkg/index.js');
       const { panicOnNextCall } = await import('/pkg/localface.js');
       const settle = (p) => p.then(() => 'ok', (e) => `${e.name}: ${e.message}`);
@@ -57,19 +59,23 @@ test('in Chromium a panic on the main thread or in the worker is an error, and b
       fresh.free();
       // The worker: the call fails, a fresh worker takes over with the stored gallery.
       const worker = await RecognizerWorker.create({ gallery: 'panic-test' });
+      await worker.loadLiveness(new Uint8Array(model));
       await worker._call('panicOnNextCall', ['Recognizer.identify']);
       const inWorker = await settle(worker.identify(jpeg));
       const afterWorker = (await worker.identify(jpeg)).map((f) => f.name);
+      // The fresh worker has the liveness model its predecessor was given.
+      const liveAfter = (await worker.liveness(new Uint8Array(live))).map((f) => f.live);
       const restarts = worker.restarts;
       await worker.gallery.clear();
       worker.terminate();
-      return { identify, stale, again, inWorker, afterWorker, restarts };
-    }, photo);
+      return { identify, stale, again, inWorker, afterWorker, liveAfter, restarts };
+    }, [photo, live, model]);
     assert.match(result.identify, /^Panicked: .*forced panic in Recognizer\.identify/s);
     assert.match(result.stale, /^RecognizerLost: /);
     assert.deepEqual(result.again, ['Ada'], 'a recognizer made after the panic identifies from the stored gallery');
     assert.match(result.inWorker, /^RecognizerCrashed: .*forced panic in Recognizer\.identify/s);
     assert.deepEqual([result.afterWorker, result.restarts], [['Ada'], 1]);
+    assert.deepEqual(result.liveAfter, [true], 'the replaced worker still has its liveness model');
     assert.deepEqual(uncaught, [], 'nothing reached the page as an uncaught error');
   } finally {
     await context.close();

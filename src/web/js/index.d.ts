@@ -54,6 +54,9 @@ export interface TrackedFace extends IdentifiedFace {
 
 export interface Verdict { similarity: number; same: boolean; threshold: number }
 export interface Enrolled { name: string; samples: number; box: Box }
+/** A face's liveness: the probability that it is a live person rather than a photo or a screen held to the
+ *  camera, and whether that counts as live (0.5 or more). */
+export interface LivenessFace { box: Box; score: number; live: boolean }
 export interface Person { name: string; samples: number }
 /** A model's download; `cached`: read from the copy kept in Cache Storage, not downloaded. */
 export interface Progress { file: string; loaded: number; total: number; cached?: boolean }
@@ -198,6 +201,10 @@ export class Recognizer {
   /** Refuses a poor shot with `PoorShot` (too small, blurred, turned away, badly lit), saying why. */
   enroll(name: string, source: FrameSource): Promise<Enrolled>;
   verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
+  /** Loads the anti-spoofing model (fr_liveness.onnx, which the package does not bundle) for `liveness`. */
+  loadLiveness(bytes: Uint8Array): Promise<void>;
+  /** Per face, whether it is a live person; `OptionInvalid` before `loadLiveness`. */
+  liveness(source: FrameSource): Promise<LivenessFace[]>;
   memoryBytes(): number;
 }
 
@@ -231,6 +238,9 @@ export class RecognizerWorker {
   resetTracks(): Promise<void>;
   enroll(name: string, source: FrameSource): Promise<Enrolled>;
   verify(a: FrameSource, b: FrameSource): Promise<Verdict>;
+  /** Loaded again in a replaced worker. */
+  loadLiveness(bytes: Uint8Array): Promise<void>;
+  liveness(source: FrameSource): Promise<LivenessFace[]>;
   memoryBytes(): Promise<number>;
   terminate(): void;
 }

@@ -65,8 +65,10 @@ export class RecognizerWorker {
     // A URL object cannot be sent to a worker: send its address.
     const { wasmUrl } = this._initOptions;
     const initOptions = { ...this._initOptions, ...(wasmUrl instanceof URL ? { wasmUrl: wasmUrl.href } : {}) };
-    const info = await this._call('create', [this._options, initOptions]);
+    const info = await this._call('create', [this._options, initOptions], true);
     Object.assign(this, info);
+    // A replaced worker gets the liveness model its predecessor had.
+    if (this._liveness) await this._call('loadLiveness', [this._liveness], true);
   }
 
   _answer(data) {
@@ -105,9 +107,10 @@ export class RecognizerWorker {
     this._ready.catch(() => {});
   }
 
-  async _call(method, args) {
-    // After a restart, calls wait for the fresh worker's recognizer (the worker would refuse them before it).
-    if (method !== 'create') await this._ready;
+  async _call(method, args, starting = false) {
+    // After a restart, calls wait for the fresh worker's recognizer (the worker would refuse them before it);
+    // the worker's start itself (`starting`) does not.
+    if (!starting) await this._ready;
     if (!this._worker) throw named('RecognizerClosed', 'the recognizer worker is closed');
     const id = this._next++;
     const transfer = args.filter(transferable);
@@ -123,6 +126,11 @@ export class RecognizerWorker {
   async resetTracks() { return this._call('resetTracks', []); }
   async enroll(name, source) { return this._call('enroll', [name, await sendable(source)]); }
   async verify(a, b) { return this._call('verify', [await sendable(a), await sendable(b)]); }
+  async loadLiveness(bytes) {
+    await this._call('loadLiveness', [bytes]);
+    this._liveness = bytes;
+  }
+  async liveness(source) { return this._call('liveness', [await sendable(source)]); }
   async memoryBytes() { return this._call('memoryBytes', []); }
 
   /** Stops the worker; later calls fail. */

@@ -31,7 +31,7 @@ async function call(method, args) {
       gallery.free();
     }
   }
-  if (!['detect', 'identify', 'track', 'resetTracks', 'enroll', 'verify', 'memoryBytes'].includes(method)) {
+  if (!['detect', 'identify', 'track', 'resetTracks', 'enroll', 'verify', 'loadLiveness', 'liveness', 'memoryBytes'].includes(method)) {
     throw Object.assign(new Error('unknown method ' + method), { name: 'InputInvalid' });
   }
   return await recognizer[method](...args);
