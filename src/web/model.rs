@@ -1,4 +1,4 @@
-//! `TfliteModel`: any .tflite model this crate can read, run directly on float32 NHWC tensors.
+//! `TfliteModel`: any .tflite (or .onnx) model this crate can read, run directly on float32 NHWC tensors.
 
 use super::panic::forced_panic_point;
 use super::{error, js_error};
@@ -6,8 +6,8 @@ use crate::backend::{Backend, Network, Target};
 use crate::error::ErrorKind;
 use wasm_bindgen::prelude::*;
 
-/// Any .tflite model this crate can read, run directly on float32 NHWC input: for benchmarks, and for apps
-/// that bring their own models.
+/// Any .tflite model this crate can read (or .onnx: its 4-D inputs and outputs NHWC too), run directly on
+/// float32 NHWC input: for benchmarks, and for apps that bring their own models.
 #[wasm_bindgen]
 pub struct TfliteModel {
     net: Network,
@@ -24,7 +24,7 @@ impl TfliteModel {
             "reference" => Target::Reference,
             other => return Err(js_error(crate::error::unknown_choice("kernels", other, &["simd", "reference"]))),
         };
-        let graph = crate::model::Graph::from_tflite(bytes).map_err(js_error)?;
+        let graph = crate::model::Graph::from_model_file(bytes).map_err(js_error)?;
         Ok(TfliteModel { net: Network::new(graph, &target) })
     }
 
@@ -32,7 +32,7 @@ impl TfliteModel {
     #[wasm_bindgen(js_name = onGpu)]
     pub async fn on_gpu(bytes: Vec<u8>) -> Result<TfliteModel, JsValue> {
         forced_panic_point("TfliteModel.onGpu");
-        let graph = crate::model::Graph::from_tflite(&bytes).map_err(js_error)?;
+        let graph = crate::model::Graph::from_model_file(&bytes).map_err(js_error)?;
         let (target, _) = Target::resolve(Backend::Gpu, || Ok(graph.clone())).await.map_err(js_error)?;
         let net = Network::load(graph, &target).await;
         match net.fallback() {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FACES, haveFaces } from './lib.mjs';
-import init, { Recognizer } from '../../pkg/index.js';
+import init, { Recognizer, TfliteModel } from '../../pkg/index.js';
 
 test('in Node.js the package enrols and identifies photos given as bytes', { timeout: 300000 }, async (t) => {
   if (!haveFaces()) return t.skip('no shared photos');
@@ -48,7 +48,12 @@ test('in Node.js the liveness model tells the spoof samples apart', { timeout: 3
     await assert.rejects(r.liveness(frame('image_T1.jpg')), (e) => e.name === 'OptionInvalid' && /loadLiveness/.test(e.message));
     // A file that is no model: refused by name, and the recognizer goes on.
     await assert.rejects(r.loadLiveness(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])), (e) => e.name === 'ModelInvalid');
-    await r.loadLiveness(readFileSync(new URL('../../models/fr_liveness.onnx', import.meta.url)));
+    const onnx = readFileSync(new URL('../../models/fr_liveness.onnx', import.meta.url));
+    await r.loadLiveness(onnx);
+    // The same file as a bare model: NHWC in, the 3 logits out.
+    const bare = new TfliteModel(onnx);
+    assert.equal((await bare.run(new Float32Array(128 * 128 * 3).fill(100), [1, 128, 128, 3]))[0].length, 3);
+    bare.free();
     const verdicts = [];
     for (const f of ['image_F1.jpg', 'image_F2.jpg', 'image_T1.jpg']) {
       const faces = await r.liveness(frame(f));

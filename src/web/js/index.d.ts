@@ -245,7 +245,7 @@ export class RecognizerWorker {
   terminate(): void;
 }
 
-/** Any .tflite model this package can read, run directly on float32 NHWC input. */
+/** Any .tflite model this package can read (or .onnx, NHWC as well), run directly on float32 NHWC input. */
 export class TfliteModel {
   /** On the CPU. kernels: 'simd' (default) or 'reference' (the scalar kernels). */
   constructor(bytes: Uint8Array, kernels?: 'simd' | 'reference');
