@@ -222,11 +222,7 @@ pub struct Graph {
 impl Graph {
     /// Reads a `.tflite` file and applies the load-time rewrites.
     pub fn from_tflite(bytes: &[u8]) -> Result<Graph> {
-        let mut graph = tflite::read(bytes)?;
-        rewrite::optimize(&mut graph);
-        graph.validate()?;
-        shape::check_cost(&graph)?;
-        Ok(graph)
+        Graph::prepared(tflite::read(bytes)?)
     }
 
     /// Reads a model file of either format: TFLite where it has TFLite's identifier, else ONNX.
@@ -239,7 +235,11 @@ impl Graph {
 
     /// Reads an `.onnx` file (see `onnx`: NCHW converted to NHWC) and applies the load-time rewrites.
     pub fn from_onnx(bytes: &[u8]) -> Result<Graph> {
-        let mut graph = onnx::read(bytes)?;
+        Graph::prepared(onnx::read(bytes)?)
+    }
+
+    /// What every reader's graph goes through: the load-time rewrites, the structural checks, the cost bound.
+    fn prepared(mut graph: Graph) -> Result<Graph> {
         rewrite::optimize(&mut graph);
         graph.validate()?;
         shape::check_cost(&graph)?;
