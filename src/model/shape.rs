@@ -18,11 +18,7 @@ pub fn element_count(shape: &[usize]) -> Result<usize> {
 
 /// Output size and padding before, for one spatial dimension of a convolution or pooling window.
 pub fn window(input: usize, filter: usize, stride: usize, dilation: usize, padding: Padding) -> Result<(usize, usize)> {
-    if filter == 0 || stride == 0 || dilation == 0 {
-        return model_err(format!("window with filter {filter}, stride {stride}, dilation {dilation}"));
-    }
-    let effective = (filter - 1).checked_mul(dilation).and_then(|e| e.checked_add(1));
-    let Some(effective) = effective else { return model_err("window filter too large") };
+    let effective = effective_size(filter, stride, dilation)?;
     match padding {
         Padding::Valid => {
             if input < effective {
@@ -31,11 +27,31 @@ pub fn window(input: usize, filter: usize, stride: usize, dilation: usize, paddi
             Ok(((input - effective) / stride + 1, 0))
         }
         Padding::Same => {
-            let out = input.div_ceil(stride);
-            let total = ((out.max(1) - 1) * stride + effective).saturating_sub(input);
-            Ok((out, total / 2))
+            let (out, [before, _]) = same_pads(input, effective, stride);
+            Ok((out, before))
         }
     }
+}
+
+/// TFLite's SAME padding for one spatial dimension: the output size, and the padding before and after (the
+/// odd one after).
+pub fn same_padding(input: usize, filter: usize, stride: usize, dilation: usize) -> Result<(usize, [usize; 2])> {
+    Ok(same_pads(input, effective_size(filter, stride, dilation)?, stride))
+}
+
+/// The size a window covers on its input, dilation included, once its parameters are checked.
+fn effective_size(filter: usize, stride: usize, dilation: usize) -> Result<usize> {
+    if filter == 0 || stride == 0 || dilation == 0 {
+        return model_err(format!("window with filter {filter}, stride {stride}, dilation {dilation}"));
+    }
+    let effective = (filter - 1).checked_mul(dilation).and_then(|e| e.checked_add(1));
+    effective.map_or_else(|| model_err("window filter too large"), Ok)
+}
+
+fn same_pads(input: usize, effective: usize, stride: usize) -> (usize, [usize; 2]) {
+    let out = input.div_ceil(stride);
+    let total = ((out.max(1) - 1) * stride + effective).saturating_sub(input);
+    (out, [total / 2, total - total / 2])
 }
 
 /// Numpy broadcasting of two shapes.

@@ -3,7 +3,7 @@
 
 use super::{attr_float, attr_int, attr_ints, attr_str, Reader, Value};
 use crate::error::{model_err, Result};
-use crate::model::shape::window;
+use crate::model::shape::{same_padding, window};
 use crate::model::{Activation, Conv, Op, Padding, Pool};
 
 /// An ONNX window along both spatial axes: kernel, stride, dilation, padding (top, left, bottom, right).
@@ -46,10 +46,8 @@ impl Window {
             return Ok(Some(Padding::Valid));
         }
         for (axis, &size) in size.iter().enumerate() {
-            let (kernel, stride, dilation) = (self.kernel[axis], self.stride[axis], self.dilation[axis]);
-            let (out, before) = window(size, kernel, stride, dilation, Padding::Same)?;
-            let total = ((out.max(1) - 1) * stride + (kernel - 1) * dilation + 1).saturating_sub(size);
-            if (self.pads[axis], self.pads[axis + 2]) != (before, total - before) {
+            let (_, pads) = same_padding(size, self.kernel[axis], self.stride[axis], self.dilation[axis])?;
+            if [self.pads[axis], self.pads[axis + 2]] != pads {
                 return Ok(None);
             }
         }
