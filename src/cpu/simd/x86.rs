@@ -233,6 +233,22 @@ pub struct DepthwiseRun {
     pub c4: usize,
 }
 
+impl DepthwiseRun {
+    /// Checks every read and write of a sliding kernel over `n` pixels whose filter rows span `span` input
+    /// pixels (at most the kernels' inputs array: stride 2) against the slices: the kernels' safety. Gives the
+    /// channels to do, up to the last multiple of four.
+    #[inline(always)]
+    fn check(&self, n: usize, span: usize, x: &[f32], filter: &[f32], params: [&[f32]; 2], out: &[f32]) -> usize {
+        let DepthwiseRun { base, c, ky, step_y, c4 } = *self;
+        let channels = c / 4 * 4;
+        assert!(span <= (n - 1) * 2 + 3 && ky.0 < ky.1 && channels <= c4);
+        assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
+        assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
+        assert!(out.len() >= (n - 1) * c + channels);
+        channels
+    }
+}
+
 /// `depthwise::Depthwise::slide` for eight pixels of a 3-wide filter at stride `S`, channels sixteen at a
 /// time (the last block masked) up to the last multiple of four (the rest are left to the caller): along
 /// each filter row every input pixel is loaded once and multiplied into each output that reads it. Bias
@@ -250,13 +266,10 @@ pub unsafe fn depthwise_slide8_avx512<const S: usize>(
     out: &mut [f32],
 ) {
     const N: usize = 8;
-    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
-    let channels = c / 4 * 4;
+    // A constant: the loop over the row's inputs unrolls.
     let span = (N - 1) * S + 3;
-    assert!(S <= 2 && ky.0 < ky.1 && channels <= c4);
-    assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
-    assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
-    assert!(out.len() >= (N - 1) * c + channels);
+    let channels = run.check(N, span, x, filter, params, out);
+    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
     for ch in (0..channels).step_by(16) {
         let mask = lanes((channels - ch).min(16));
         let mut acc = [_mm512_setzero_ps(); N];
@@ -309,13 +322,10 @@ pub unsafe fn depthwise_slide4_avx2_fma<const S: usize>(
     out: &mut [f32],
 ) {
     const N: usize = 4;
-    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
-    let channels = c / 4 * 4;
+    // A constant: the loop over the row's inputs unrolls.
     let span = (N - 1) * S + 3;
-    assert!(S <= 2 && ky.0 < ky.1 && channels <= c4);
-    assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
-    assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
-    assert!(out.len() >= (N - 1) * c + channels);
+    let channels = run.check(N, span, x, filter, params, out);
+    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
     for ch in (0..channels).step_by(8) {
         let mask = lanes8((channels - ch).min(8));
         let mut acc = [_mm256_setzero_ps(); N];
