@@ -4,7 +4,7 @@ mod files;
 
 use localface::backend::{block_on, Backend, Network, Target};
 use localface::face::detect::{DetectOptions, Range};
-use localface::face::liveness::{Liveness, LIVENESS, THRESHOLD as LIVENESS_THRESHOLD};
+use localface::face::liveness::{Liveness, LIVENESS};
 use localface::face::occlusion::Occlusion;
 use localface::face::{self, align, embed::Embedder, Face, LandmarkSource, Pipeline};
 use localface::face::{FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -395,12 +395,10 @@ fn liveness(args: &Args, target: &Target) -> Result<bool> {
     let ok = for_each_file(args, &args.positional, |f| {
         let frame = frame::load(f)?;
         let (detections, _) = block_on(p.detect(&frame, &opts, args.landmarks))?;
-        let mut faces = Vec::with_capacity(detections.len());
-        for d in &detections {
-            let score = block_on(model.score(&frame, d.bbox))?;
-            let bbox = d.bbox.map(|v| rounded(v, 1));
-            faces.push(json!({ "box": bbox, "score": rounded(score, 4), "live": score >= LIVENESS_THRESHOLD }));
-        }
+        let faces: Vec<Value> = block_on(model.judge(&frame, &detections))?
+            .iter()
+            .map(|v| json!({ "box": v.bbox.map(|c| rounded(c, 1)), "score": rounded(v.score, 4), "live": v.live }))
+            .collect();
         Ok(json!({ "image": f.display().to_string(), "faces": faces }))
     })?;
     report_fallback(model.net.fallback(), target);

@@ -6,6 +6,7 @@
 //! does (measured on `../shared/data/spoof`, see the README).
 
 use super::align::{warp, Affine, Edge};
+use super::detect::Detection;
 use crate::backend::{Network, Target};
 use crate::error::{model_err, Result};
 use crate::frame::Rgb;
@@ -18,7 +19,15 @@ const SIDE: usize = 128;
 /// The crop against the face box, as the model's training crops (Silent-Face-Anti-Spoofing's "2.7" ones).
 const SCALE: f32 = 2.7;
 /// The probability of the live class from which a face counts as live.
-pub const THRESHOLD: f32 = 0.5;
+const THRESHOLD: f32 = 0.5;
+
+/// A face's liveness: its box (x, y, width, height), the probability that it is a live person, and whether
+/// that counts as live.
+pub struct Verdict {
+    pub bbox: [f32; 4],
+    pub score: f32,
+    pub live: bool,
+}
 
 /// The anti-spoofing network, loaded once.
 pub struct Liveness {
@@ -38,6 +47,16 @@ impl Liveness {
             return model_err(format!("a liveness model gives 3 classes, not {output:?}"));
         }
         Ok(Liveness { net: Network::load(graph, target).await })
+    }
+
+    /// The verdict on each detected face of `frame` (the one rule the command line and the web API both use).
+    pub async fn judge(&self, frame: &Rgb, detections: &[Detection]) -> Result<Vec<Verdict>> {
+        let mut verdicts = Vec::with_capacity(detections.len());
+        for d in detections {
+            let score = self.score(frame, d.bbox).await?;
+            verdicts.push(Verdict { bbox: d.bbox, score, live: score >= THRESHOLD });
+        }
+        Ok(verdicts)
     }
 
     /// The probability that the face in `bbox` (x, y, width, height) of `frame` is live.

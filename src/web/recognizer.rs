@@ -10,7 +10,7 @@ use crate::backend::{Backend, Choice, Target};
 use crate::error::ErrorKind;
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
-use crate::face::liveness::{Liveness, THRESHOLD as LIVENESS_THRESHOLD};
+use crate::face::liveness::Liveness;
 use crate::face::track::{Judge, Tracker, TrackerConfig};
 use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
 use crate::frame::Rgb;
@@ -282,12 +282,14 @@ impl Recognizer {
             model.ok_or_else(|| error(ErrorKind::Option, "no liveness model: call loadLiveness(bytes) first"))?;
         let frame = frame_of(&source).await?;
         let (detections, _) = self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
-        let mut faces = Vec::with_capacity(detections.len());
-        for d in &detections {
-            let score = model.score(&frame, d.bbox).await.map_err(js_error)?;
-            let [x, y, width, height] = d.bbox;
-            faces.push(LivenessJs { bbox: BoxJs { x, y, width, height }, score, live: score >= LIVENESS_THRESHOLD });
-        }
+        let verdicts = model.judge(&frame, &detections).await.map_err(js_error)?;
+        let faces: Vec<LivenessJs> = verdicts
+            .iter()
+            .map(|v| {
+                let [x, y, width, height] = v.bbox;
+                LivenessJs { bbox: BoxJs { x, y, width, height }, score: v.score, live: v.live }
+            })
+            .collect();
         to_js(&faces)
     }
 
