@@ -59,28 +59,6 @@ fn load_err(bytes: &[u8]) -> String {
     }
 }
 
-/// Runs a loaded model at batch 1 on zeros; it may fail, it must not panic. It runs twice: on the scalar
-/// reference, and as a loaded model really runs (the CPU backend's rewrites and fast kernels); both must
-/// agree on whether it runs. Where it runs, both answers are returned: (reference, CPU backend).
-fn run_zeros(graph: &Graph) -> localface::Result<(Vec<Tensor>, Vec<Tensor>)> {
-    let shape = graph.tensors[graph.inputs[0]].shape.clone();
-    let count: usize = shape.iter().product();
-    let mut shape = shape;
-    if let Some(b) = shape.first_mut() {
-        *b = 1;
-    }
-    let data = vec![0.0; count / graph.tensors[graph.inputs[0]].shape.first().copied().unwrap_or(1).max(1)];
-    let input = [Tensor::new(shape, data)?];
-    let reference = localface::cpu::run(graph, &input);
-    let fast = Network::new(graph.clone(), &Target::Cpu).run_cpu(&input);
-    assert_eq!(
-        reference.as_ref().map(|_| ()).map_err(|e| e.to_string()),
-        fast.as_ref().map(|_| ()).map_err(|e| e.to_string()),
-        "the reference and the CPU backend disagree on this model"
-    );
-    Ok((reference?, fast?))
-}
-
 /// A one-op model: x [1,4,4,2] -> 1x1 CONV_2D with 3 output channels -> y [1,4,4,3].
 fn conv_model(conv_options: Vec<(usize, F)>, filter_shape: &[i32], filter: &[f32]) -> Vec<u8> {
     conv_model_with_bias(conv_options, filter_shape, filter, &[0.5, 0.0, -0.5])

@@ -4,7 +4,7 @@
 pub mod references;
 pub mod tflite_writer;
 
-use localface::backend::{block_on, Target};
+use localface::backend::{block_on, Network, Target};
 use localface::face::detect::Range;
 use localface::face::{Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::model::{Graph, Tensor};
@@ -86,4 +86,26 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     dot / (na * nb)
+}
+
+/// Runs a loaded model at batch 1 on zeros; it may fail, it must not panic. It runs twice: on the scalar
+/// reference, and as a loaded model really runs (the CPU backend's rewrites and fast kernels); both must
+/// agree on whether it runs. Where it runs, both answers are returned: (reference, CPU backend).
+pub fn run_zeros(graph: &Graph) -> localface::Result<(Vec<Tensor>, Vec<Tensor>)> {
+    let shape = graph.tensors[graph.inputs[0]].shape.clone();
+    let count: usize = shape.iter().product();
+    let mut shape = shape;
+    if let Some(b) = shape.first_mut() {
+        *b = 1;
+    }
+    let data = vec![0.0; count / graph.tensors[graph.inputs[0]].shape.first().copied().unwrap_or(1).max(1)];
+    let input = [Tensor::new(shape, data)?];
+    let reference = localface::cpu::run(graph, &input);
+    let fast = Network::new(graph.clone(), &Target::Cpu).run_cpu(&input);
+    assert_eq!(
+        reference.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        fast.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        "the reference and the CPU backend disagree on this model"
+    );
+    Ok((reference?, fast?))
 }
