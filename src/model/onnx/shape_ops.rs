@@ -5,6 +5,15 @@ use super::{attr_int, attr_ints, constant_value, nhwc, Reader, Value};
 use crate::error::{model_err, Result};
 use crate::model::{Activation, Op};
 
+/// An ONNX axis or index, a negative one counting back from `len` (each caller checks its own range).
+fn from_end(i: i64, len: usize) -> i64 {
+    if i < 0 {
+        i + len as i64
+    } else {
+        i
+    }
+}
+
 /// Whether a tensor of this ONNX shape lies in memory in the same order NCHW and NHWC: what a reshape
 /// needs, since the graph holds 4-D tensors NHWC.
 fn same_order(shape: &[usize]) -> bool {
@@ -36,14 +45,14 @@ impl Reader {
                     None => self.ints(node, 1)?.1,
                 };
                 let mut shape = shape;
-                let rank = (shape.len() + axes.len()) as i64;
-                let mut axes: Vec<usize> = axes.iter().map(|&a| if a < 0 { a + rank } else { a } as usize).collect();
+                let rank = shape.len() + axes.len();
+                let mut axes: Vec<i64> = axes.iter().map(|&a| from_end(a, rank)).collect();
                 axes.sort_unstable();
                 for a in axes {
-                    if a > shape.len() {
+                    if !(0..=shape.len() as i64).contains(&a) {
                         return model_err(format!("axis {a} past rank {}", shape.len()));
                     }
-                    shape.insert(a, 1);
+                    shape.insert(a as usize, 1);
                 }
                 Value::Ints { shape, data }
             }
@@ -71,8 +80,8 @@ impl Reader {
         let picked = indices
             .iter()
             .map(|&i| {
-                let at = if i < 0 { i + data.len() as i64 } else { i };
-                data.get(at as usize)
+                let at = usize::try_from(from_end(i, data.len())).ok();
+                at.and_then(|at| data.get(at))
                     .copied()
                     .ok_or_else(|| crate::Error::model(format!("index {i} of {}", data.len())))
             })
@@ -96,24 +105,21 @@ impl Reader {
             self.values.insert(name, Value::Ints { shape: vec![data.len()], data });
             return Ok(());
         }
-        let mut inputs = Vec::new();
-        let mut out: Option<Vec<usize>> = None;
-        for k in 0..node.input.len() {
+        let (first, mut out) = self.tensor_input(node, 0)?;
+        let a = from_end(axis, out.len());
+        if !(0..out.len() as i64).contains(&a) {
+            return model_err(format!("axis {axis} of a rank {} tensor", out.len()));
+        }
+        let a = a as usize;
+        let mut inputs = vec![first];
+        for k in 1..node.input.len() {
             let (id, shape) = self.tensor_input(node, k)?;
-            let rank = shape.len() as i64;
-            let a = if axis < 0 { axis + rank } else { axis };
-            if !(0..rank).contains(&a) {
-                return model_err(format!("axis {axis} of a rank {rank} tensor"));
+            if shape.len() != out.len() {
+                return model_err(format!("cannot concatenate {out:?} and {shape:?}"));
             }
-            match &mut out {
-                None => out = Some(shape),
-                Some(o) if o.len() == shape.len() => o[a as usize] += shape[a as usize],
-                Some(o) => return model_err(format!("cannot concatenate {o:?} and {shape:?}")),
-            }
+            out[a] += shape[a];
             inputs.push(id);
         }
-        let out = out.ok_or_else(|| crate::Error::model("no inputs"))?;
-        let a = if axis < 0 { axis + out.len() as i64 } else { axis } as usize;
         // NCHW axis to NHWC: C (1) is last, H and W move up one.
         let axis = if out.len() == 4 { [0, 3, 1, 2][a] } else { a };
         self.emit(Op::Concat { axis, activation: Activation::None }, inputs, &name, out);
@@ -126,7 +132,7 @@ impl Reader {
         let count: usize = xs.iter().product();
         let target: Vec<usize> = if node.op_type == "Flatten" {
             let axis = attr_int(node, "axis", 1);
-            let axis = if axis < 0 { axis + xs.len() as i64 } else { axis };
+            let axis = from_end(axis, xs.len());
             if !(0..=xs.len() as i64).contains(&axis) {
                 return model_err(format!("axis {axis} of a rank {} tensor", xs.len()));
             }
