@@ -137,8 +137,9 @@ impl Depthwise {
     }
 
     /// Eight pixels of a run of a 3-wide filter at stride 1 or 2 whose filter columns all lie inside the input:
-    /// on x86-64 with AVX-512 sixteen channels at a time, elsewhere through `slide`: in WebAssembly four pixels
-    /// at a time (eight, with their ten or more inputs, crowd the registers V8 has and spill).
+    /// on x86-64 with AVX2 + FMA or AVX-512 through their kernels (`slide8_x86`), elsewhere through `slide`: in
+    /// WebAssembly four pixels at a time (eight, with their ten or more inputs, crowd the registers V8 has and
+    /// spill).
     fn slide8(&self, x: &[f32], base: usize, c: usize, ky: (usize, usize), step_y: usize, out: &mut [f32]) {
         let stride = self.conv.stride[1];
         #[cfg(target_arch = "x86_64")]
