@@ -18,6 +18,9 @@ face_detection_full_range.tflite @mediapipe/face_detection@0.4.1657300184 packag
 fr_liveness.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_liveness.onnx
 fr_feature.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_feature.onnx
 fr_landmark.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_landmark.onnx
+fr_eye.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_eye.onnx
+fr_detect.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_detect.onnx
+fr_pose.onnx faceplugin-face-recognition-js@0.0.1 package/model/fr_pose.onnx
 "
 
 known_sum() { sed -n "s/.*(\"$1\", \"\([0-9a-f]\{64\}\)\").*/\1/p" src/model/known.rs; }

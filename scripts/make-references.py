@@ -93,10 +93,11 @@ for person in PEOPLE:
 
 
 
-def run_onnx(model, name, x):
-    """An ONNX model on one NHWC input (what the graph takes; onnxruntime gets it NCHW). onnxruntime has one
-    path: its outputs are both the reference and the default."""
-    session = onnxruntime.InferenceSession(os.path.join(models_dir, model), providers=["CPUExecutionProvider"])
+def run_onnx(model, name, x, path=None):
+    """An ONNX model (from the models folder, or `path`) on one NHWC input (what the graph takes; onnxruntime
+    gets it NCHW). onnxruntime has one path: its outputs are both the reference and the default."""
+    path = path or os.path.join(models_dir, model)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     feed = {session.get_inputs()[0].name: np.ascontiguousarray(x.transpose(0, 3, 1, 2))}
     outputs = session.run(None, feed)
     stem = model.replace(".onnx", "") + "-" + name
@@ -106,7 +107,8 @@ def run_onnx(model, name, x):
 
 
 # The ONNX models, on face crops with the preprocessing of their package's lib/*.js: fr_liveness 128x128 BGR
-# 0-255; fr_feature 112x112 RGB (x - 127) / 128; fr_landmark 64x64 grey / 256.
+# 0-255; fr_feature 112x112 RGB (x - 127) / 128; fr_landmark 64x64 grey / 256; fr_pose 224x224 RGB with
+# ImageNet's mean and deviation; fr_eye 24x24 grey / 255 of each eye (where the eyes lie in these crops).
 for person in PEOPLE:
     for i in (2, 4):
         face = f"{person}/{person}{i}.png"
@@ -115,6 +117,23 @@ for person in PEOPLE:
         grey = np.asarray(Image.open(os.path.join(faces_dir, face)).convert("L").resize((64, 64), Image.BILINEAR),
                           dtype=np.float32)
         run_onnx("fr_landmark.onnx", f"{person}{i}", (grey[None, :, :, None] / 256.0).astype(np.float32))
+        pose = (rgb(face, 224) / 255.0 - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+        run_onnx("fr_pose.onnx", f"{person}{i}", pose[None].astype(np.float32))
+        grey_face = Image.open(os.path.join(faces_dir, face)).convert("L")
+        for side, box in [("left", (30, 40, 70, 80)), ("right", (80, 40, 120, 80))]:
+            eye = np.asarray(grey_face.crop(box).resize((24, 24), Image.BILINEAR), dtype=np.float32)
+            run_onnx("fr_eye.onnx", f"{person}{i}-{side}", (eye[None, :, :, None] / 255.0).astype(np.float32))
+
+# fr_detect: whole frames resized to 320x240, RGB (x - 127) / 128.
+for path in FRAMES:
+    img = Image.open(os.path.join(faces_dir, path)).convert("RGB").resize((320, 240), Image.BILINEAR)
+    x = (np.asarray(img, dtype=np.float32)[None] - 127.0) / 128.0
+    run_onnx("fr_detect.onnx", os.path.basename(path)[:-4], x.astype(np.float32))
+
+# Every op the ONNX reader takes, in one small model built by tests/onnx.rs (opset 11), on face crops.
+for person in PEOPLE[:4]:
+    x = rgb(f"{person}/{person}1.png", 32)[None] / 255.0
+    run_onnx("onnx-ops.onnx", person, x.astype(np.float32), path="tests/data/onnx-ops.onnx")
 
 with open(os.path.join(out_dir, "manifest.json"), "w") as f:
     json.dump({"interpreter": "ai-edge-litert, onnxruntime", "cases": cases}, f, indent=1)

@@ -20,7 +20,11 @@ use localface::model::{Graph, Tensor};
 /// order, with `LOCALFACE_KERNELS=sse`, against `tolerance` as before).
 /// Returns the worst differences per output: (reference, default).
 fn compare_raw(model: &str, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f32>) {
-    let graph = graph(model);
+    compare_graph(model, graph(model), tolerance, backend)
+}
+
+/// `compare_raw` of a graph read already (the reference cases are those of `model`).
+fn compare_graph(model: &str, graph: Graph, tolerance: f32, backend: Target) -> (Vec<f32>, Vec<f32>) {
     let net = Network::new(graph.clone(), &backend);
     let fused = matches!(backend, Target::Cpu) && localface::cpu::simd::arch().contains("fma");
     let mut worst = (vec![0.0f32; graph.outputs.len()], vec![0.0f32; graph.outputs.len()]);
@@ -149,6 +153,9 @@ fn onnx_models_match_onnxruntime() {
         ("fr_liveness.onnx", "logits of live, and two kinds of attack"),
         ("fr_feature.onnx", "512-d embedding"),
         ("fr_landmark.onnx", "68 landmarks"),
+        ("fr_eye.onnx", "logits of open and closed"),
+        ("fr_detect.onnx", "scores, boxes"),
+        ("fr_pose.onnx", "yaw, pitch, roll bins"),
     ] {
         for backend in BACKENDS {
             let worst = compare_raw(model, 1e-4, backend.clone());
@@ -158,6 +165,16 @@ fn onnx_models_match_onnxruntime() {
                 worst.1
             );
         }
+    }
+    // Every op the reader takes, in one model of them (tests/onnx.rs writes it).
+    let ops = Graph::from_onnx(&std::fs::read(root().join("tests/data/onnx-ops.onnx")).unwrap()).unwrap();
+    for backend in BACKENDS {
+        let worst = compare_graph("onnx-ops.onnx", ops.clone(), 1e-5, backend.clone());
+        println!(
+            "onnx-ops.onnx on {}: worst max abs difference (softmax, gate, mean) vs onnxruntime {:?}",
+            kernels(&backend),
+            worst.1
+        );
     }
     // The reader folds what the file spells out: every BatchNormalization into the op before it, every
     // PRelu into its convolution; what is left of fr_liveness's MULs is its squeeze-and-excitation gates.

@@ -1,5 +1,5 @@
 //! The GPU backend natively (Vulkan; lavapipe in CI): every kernel against the scalar reference, every
-//! default model against the CPU backend on real faces, batches, selection and the fallback to the CPU.
+//! default model and ONNX model against the CPU backend on real faces, batches, selection and the fallback to the CPU.
 //! These tests fail, not skip, when no GPU adapter is found: install `mesa-vulkan-drivers`.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -84,7 +84,10 @@ fn pooling_matches_reference() {
 
 #[test]
 fn data_movement_matches_reference() {
-    println!("pad, resize, concat, reduce, reshape: {} cases agree", block_on(gpu_cases::data_movement(&gpu())));
+    println!(
+        "pad, slice, transpose, resize, concat, reduce, reshape: {} cases agree",
+        block_on(gpu_cases::data_movement(&gpu()))
+    );
 }
 
 /// A model on the GPU and on the CPU kernels.
@@ -184,6 +187,17 @@ fn blazeface_full_range_matches_cpu_on_real_frames() {
 #[test]
 fn onet_matches_cpu_on_real_crops() {
     raw_outputs_agree("onet.tflite", 1e-5);
+}
+
+#[test]
+fn onnx_models_match_cpu_on_real_inputs() {
+    // The six ONNX models (grouped and depthwise convolutions, squeeze-and-excitation, a channel shuffle's
+    // TRANSPOSE and SLICEs, a detector's softmax) on the same real inputs as their fidelity test.
+    for file in
+        ["fr_liveness.onnx", "fr_feature.onnx", "fr_landmark.onnx", "fr_eye.onnx", "fr_detect.onnx", "fr_pose.onnx"]
+    {
+        raw_outputs_agree(file, 1e-5);
+    }
 }
 
 #[test]

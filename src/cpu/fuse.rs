@@ -129,8 +129,9 @@ fn residual_join(graph: &Graph, uses: &Uses, node: &Node) -> Option<(usize, Opti
 fn appends_channels(graph: &Graph, p: usize) -> bool {
     let node = &graph.nodes[p];
     match &node.op {
-        Op::Pad(pads) => {
-            graph.tensors[node.inputs[0]].shape.len() == 4
+        Op::Pad { pads, value } => {
+            *value == 0.0
+                && graph.tensors[node.inputs[0]].shape.len() == 4
                 && pads.len() == 4
                 && pads[..3].iter().all(|&d| d == [0, 0])
                 && pads[3][0] == 0
@@ -166,7 +167,7 @@ mod tests {
             ],
             nodes: vec![
                 node(Op::Conv2d(conv), &[0, 1, 2], 3),
-                node(Op::Pad(vec![[0, 0], [0, 0], [0, 0], [0, 1]]), &[0], 4),
+                node(Op::Pad { pads: vec![[0, 0], [0, 0], [0, 0], [0, 1]], value: 0.0 }, &[0], 4),
                 node(Op::Add(Activation::Relu), &[4, 3], 5),
             ],
             inputs: vec![0],

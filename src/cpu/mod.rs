@@ -303,7 +303,9 @@ fn reference_step<'a>(graph: &Graph, step: &Step, get: &dyn Fn(usize) -> &'a [f3
         Op::LeakyRelu { alpha } => get(0).iter().map(|&v| if v > 0.0 { v } else { v * alpha }).collect(),
         Op::MaxPool2d(p) => k::pool2d(get(0), dims4(shape(0)), p, true),
         Op::AvgPool2d(p) => k::pool2d(get(0), dims4(shape(0)), p, false),
-        Op::Pad(pads) => k::pad(get(0), shape(0), pads, out_shape),
+        Op::Pad { pads, value } => k::pad(get(0), shape(0), pads, *value, out_shape),
+        Op::Slice { starts, .. } => k::slice(get(0), shape(0), starts, out_shape),
+        Op::Transpose(perm) => k::transpose(get(0), shape(0), perm),
         Op::Reshape(_) => get(0).to_vec(),
         Op::Concat { axis, activation } => {
             let parts: Vec<(&[f32], &[usize])> = (0..node.inputs.len()).map(|i| (get(i), shape(i))).collect();

@@ -236,10 +236,10 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool) -> Vec<f32> {
     out
 }
 
-/// Zero padding, any rank: each innermost row of the input is copied to its place in the output.
-pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], out_shape: &[usize]) -> Vec<f32> {
+/// Padding with `value`, any rank: each innermost row of the input is copied to its place in the output.
+pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], value: f32, out_shape: &[usize]) -> Vec<f32> {
     let total: usize = out_shape.iter().product();
-    let mut out = vec![0.0; total];
+    let mut out = vec![value; total];
     let Some(&row_len) = shape.last() else {
         out.copy_from_slice(x); // a scalar
         return out;
@@ -261,6 +261,40 @@ pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], out_shape: &[usize])
         out[o..o + row_len].copy_from_slice(row);
     }
     out
+}
+
+/// The part of `x` from `starts` (one per dimension after the batch) of `out_shape`.
+pub fn slice(x: &[f32], shape: &[usize], starts: &[usize], out_shape: &[usize]) -> Vec<f32> {
+    let in_strides = strides(shape);
+    let start = |d: usize| if d == 0 { 0 } else { starts[d - 1] };
+    (0..out_shape.iter().product::<usize>())
+        .map(|i| {
+            let mut rest = i;
+            let mut src = 0;
+            for d in (0..out_shape.len()).rev() {
+                src += (rest % out_shape[d] + start(d)) * in_strides[d];
+                rest /= out_shape[d];
+            }
+            x[src]
+        })
+        .collect()
+}
+
+/// Transposition: output dimension d is input dimension `perm[d]`.
+pub fn transpose(x: &[f32], shape: &[usize], perm: &[usize]) -> Vec<f32> {
+    let in_strides = strides(shape);
+    let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    (0..x.len())
+        .map(|i| {
+            let mut rest = i;
+            let mut src = 0;
+            for d in (0..out_shape.len()).rev() {
+                src += rest % out_shape[d] * in_strides[perm[d]];
+                rest /= out_shape[d];
+            }
+            x[src]
+        })
+        .collect()
 }
 
 /// Concatenation along `axis`.
@@ -382,7 +416,12 @@ mod tests {
     fn broadcast_pad_concat_reduce() {
         let out = binary(&[1.0, 2.0, 3.0, 4.0], &[2, 2], &[10.0, 20.0], &[2], &[2, 2], Activation::None, |a, b| a + b);
         assert_eq!(out, vec![11.0, 22.0, 13.0, 24.0]);
-        assert_eq!(pad(&[1.0, 2.0], &[1, 2], &[[0, 0], [1, 2]], &[1, 5]), vec![0.0, 1.0, 2.0, 0.0, 0.0]);
+        assert_eq!(pad(&[1.0, 2.0], &[1, 2], &[[0, 0], [1, 2]], 0.0, &[1, 5]), vec![0.0, 1.0, 2.0, 0.0, 0.0]);
+        assert_eq!(pad(&[1.0, 2.0], &[1, 2], &[[0, 0], [0, 1]], -9.0, &[1, 3]), vec![1.0, 2.0, -9.0]);
+        let x: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        // [2, 3, 2]: rows 1..3 of each batch item, the second column.
+        assert_eq!(slice(&x, &[2, 3, 2], &[1, 1], &[2, 2, 1]), vec![3.0, 5.0, 9.0, 11.0]);
+        assert_eq!(transpose(&x, &[1, 3, 4], &[0, 2, 1])[..6], [0.0, 4.0, 8.0, 1.0, 5.0, 9.0]);
         let c = concat(&[(&[1.0, 2.0], &[2, 1]), (&[3.0, 4.0], &[2, 1])], 1, &[2, 2]);
         assert_eq!(c, vec![1.0, 3.0, 2.0, 4.0]);
         assert_eq!(reduce(&[1.0, 5.0, 3.0, 2.0], &[2, 2], &[1], true), vec![5.0, 3.0]);

@@ -2,7 +2,7 @@
 //! refers to, and the workgroup counts. Each op goes to its kernel family's function, in `dispatch_spatial`
 //! and `dispatch_elementwise`; a fused unit to `dispatch_spatial::fused_matmul`.
 
-use super::dispatch_elementwise::{binary, concat, pad, reduce, unary};
+use super::dispatch_elementwise::{binary, concat, pad, reduce, slice, transpose, unary};
 use super::dispatch_spatial::{conv, fused_matmul, matmul, pool, resize};
 use super::fuse::Unit;
 use super::kernels::{pointwise, unsupported, KernelParams};
@@ -97,7 +97,9 @@ fn node_steps(node: &NodeShapes) -> Result<Vec<Step>> {
         Op::Activation(a) => vec![unary(node, UnaryOp::Identity, *a, 0.0)],
         Op::MaxPool2d(p) => vec![pool(node, p, PoolOp::Max)?],
         Op::AvgPool2d(p) => vec![pool(node, p, PoolOp::Average)?],
-        Op::Pad(pads) => vec![pad(node, pads)?],
+        Op::Pad { pads, value } => vec![pad(node, pads, *value)?],
+        Op::Slice { starts, .. } => vec![slice(node, starts)?],
+        Op::Transpose(perm) => vec![transpose(node, perm)?],
         Op::Concat { axis, activation } => concat(node, *axis, *activation),
         Op::ResizeBilinear { size, align_corners, half_pixel_centers } => {
             vec![resize(node, *size, *align_corners, *half_pixel_centers)]

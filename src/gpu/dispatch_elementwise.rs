@@ -1,9 +1,12 @@
 //! Dispatches of the kernels over flat or rank-4 indices: elementwise binary ops (with broadcasting) and
-//! unary ones, zero padding, the parts of a concatenation, and reductions.
+//! unary ones, rearranging copies (padding, slicing, transposing), the parts of a concatenation, and
+//! reductions.
 
 use super::dispatch::{activation, flat, u, Binding, NodeShapes, Step};
 use super::kernels::{unsupported, KernelParams};
-use super::params::{BinaryOp, BinaryParams, CopyParams, PadParams, ReduceOp, ReduceParams, UnaryOp, UnaryParams};
+use super::params::{
+    BinaryOp, BinaryParams, CopyParams, RearrangeParams, ReduceOp, ReduceParams, UnaryOp, UnaryParams,
+};
 use crate::error::Result;
 use crate::model::Activation;
 
@@ -49,38 +52,130 @@ pub(super) fn unary(node: &NodeShapes, op: UnaryOp, act: Activation, alpha: f32)
     Step { params: KernelParams::Unary(params), bindings: node.one_input(), groups }
 }
 
-pub(super) fn pad(node: &NodeShapes, pads: &[[usize; 2]]) -> Result<Step> {
-    if pads.len() > 4 {
-        return unsupported("padding a tensor of rank above 4");
+/// Padding with `value`: each output coordinate reads the input's, less the padding before.
+pub(super) fn pad(node: &NodeShapes, pads: &[[usize; 2]], value: f32) -> Result<Step> {
+    let xs = node.input(0);
+    let view = View {
+        out_dims: node.output().to_vec(),
+        src_strides: strides(xs),
+        src_dims: xs.to_vec(),
+        offsets: pads.iter().map(|p| p[0] as i64).collect(),
+    };
+    rearrange(node, view, value)
+}
+
+/// A slice: each output coordinate reads the input's from the start (the batch from 0).
+pub(super) fn slice(node: &NodeShapes, starts: &[usize]) -> Result<Step> {
+    let xs = node.input(0);
+    let view = View {
+        out_dims: node.output().to_vec(),
+        src_strides: strides(xs),
+        src_dims: xs.to_vec(),
+        offsets: std::iter::once(0).chain(starts.iter().map(|&s| -(s as i64))).collect(),
+    };
+    rearrange(node, view, 0.0)
+}
+
+/// A transposition: output dimension d reads at the input's stride along `perm[d]`. Input dimensions that
+/// stay together, in order, are merged first (a channel shuffle's five dimensions become three).
+pub(super) fn transpose(node: &NodeShapes, perm: &[usize]) -> Result<Step> {
+    let (dims, perm) = merged_transpose(node.input(0), perm);
+    let in_strides = strides(&dims);
+    let out_dims: Vec<usize> = perm.iter().map(|&p| dims[p]).collect();
+    let view = View {
+        src_strides: perm.iter().map(|&p| in_strides[p]).collect(),
+        src_dims: out_dims.clone(),
+        out_dims,
+        offsets: vec![0; perm.len()],
+    };
+    rearrange(node, view, 0.0)
+}
+
+/// What the rearrange kernel reads for each output dimension (see `RearrangeParams`).
+struct View {
+    out_dims: Vec<usize>,
+    src_strides: Vec<usize>,
+    src_dims: Vec<usize>,
+    offsets: Vec<i64>,
+}
+
+fn rearrange(node: &NodeShapes, view: View, value: f32) -> Result<Step> {
+    let rank = view.out_dims.len();
+    if rank > 4 || view.offsets.iter().any(|o| i32::try_from(*o).is_err()) {
+        return unsupported(format!("rearranging a tensor of rank {rank} (4 at most after merging)"));
     }
-    let lead = 4 - pads.len();
-    let mut before = [0usize; 4];
-    for (d, p) in pads.iter().enumerate() {
-        before[lead + d] = p[0];
+    // Padded on the left: a dimension of one, read at offset 0.
+    let left = |v: &[usize], fill: usize| -> [u32; 4] {
+        let mut out = [fill; 4];
+        out[4 - rank..].copy_from_slice(v);
+        u4(out)
+    };
+    let [out_dim0, out_dim1, out_dim2, out_dim3] = left(&view.out_dims, 1);
+    let [src_stride0, src_stride1, src_stride2, src_stride3] = left(&view.src_strides, 0);
+    let [src_dim0, src_dim1, src_dim2, src_dim3] = left(&view.src_dims, 1);
+    let mut offsets = [0i32; 4];
+    for (o, v) in offsets[4 - rank..].iter_mut().zip(&view.offsets) {
+        *o = *v as i32;
     }
-    let [out_dim0, out_dim1, out_dim2, out_dim3] = u4(dims4(node.output())?);
-    let [in_dim0, in_dim1, in_dim2, in_dim3] = u4(dims4(node.input(0))?);
-    let [before0, before1, before2, before3] = u4(before);
+    let [offset0, offset1, offset2, offset3] = offsets;
     let (groups_x, groups) = flat(node.total());
-    let params = PadParams {
+    let params = RearrangeParams {
         total: u(node.total()),
         groups_x,
         out_dim0,
         out_dim1,
         out_dim2,
         out_dim3,
-        in_dim0,
-        in_dim1,
-        in_dim2,
-        in_dim3,
-        before0,
-        before1,
-        before2,
-        before3,
+        src_stride0,
+        src_stride1,
+        src_stride2,
+        src_stride3,
+        src_dim0,
+        src_dim1,
+        src_dim2,
+        src_dim3,
+        offset0,
+        offset1,
+        offset2,
+        offset3,
+        value,
         _pad0: 0,
-        _pad1: 0,
     };
-    Ok(Step { params: KernelParams::Pad(params), bindings: node.one_input(), groups })
+    Ok(Step { params: KernelParams::Rearrange(params), bindings: node.one_input(), groups })
+}
+
+/// The same transposition on fewer dimensions: dimensions of one dropped, and input dimensions that follow
+/// each other in the permutation merged into one.
+fn merged_transpose(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let kept: Vec<usize> = perm.iter().copied().filter(|&p| shape[p] != 1).collect();
+    // Runs of the permutation whose input dimensions are consecutive.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &p in &kept {
+        match runs.last_mut() {
+            Some(run) if *run.last().expect("runs are not empty") + 1 == p => run.push(p),
+            _ => runs.push(vec![p]),
+        }
+    }
+    let mut by_input: Vec<usize> = (0..runs.len()).collect();
+    by_input.sort_by_key(|&r| runs[r][0]);
+    let dims: Vec<usize> = by_input.iter().map(|&r| runs[r].iter().map(|&p| shape[p]).product()).collect();
+    let mut perm_out = vec![0; runs.len()];
+    for (position, &r) in by_input.iter().enumerate() {
+        perm_out[r] = position;
+    }
+    if dims.is_empty() {
+        return (vec![1], vec![0]);
+    }
+    (dims, perm_out)
+}
+
+/// Row-major strides of a shape.
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut out = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        out[d] = out[d + 1] * shape[d + 1];
+    }
+    out
 }
 
 /// One copy per input, each into its place along the axis.

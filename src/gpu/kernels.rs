@@ -2,8 +2,8 @@
 //! common.wgsl before each), and the parameters each one takes.
 
 use super::params::{
-    wgsl_constants, BinaryParams, ConvParams, CopyParams, DepthwiseMatmulParams, MatmulParams, PadParams, PoolParams,
-    ReduceParams, ResizeParams, UnaryParams,
+    wgsl_constants, BinaryParams, ConvParams, CopyParams, DepthwiseMatmulParams, MatmulParams, PoolParams,
+    RearrangeParams, ReduceParams, ResizeParams, UnaryParams,
 };
 use crate::error::{Error, Result};
 use crate::model::{Conv, Graph, Node, Op};
@@ -29,8 +29,8 @@ pub(super) enum Kernel {
     Unary,
     /// Max or average pooling.
     Pool2d,
-    /// Zero padding.
-    Pad,
+    /// A copy that moves each value: padding, slicing, transposing.
+    Rearrange,
     /// One input of a concatenation copied into its place.
     ConcatCopy,
     ResizeBilinear,
@@ -49,7 +49,7 @@ impl Kernel {
         Kernel::Binary,
         Kernel::Unary,
         Kernel::Pool2d,
-        Kernel::Pad,
+        Kernel::Rearrange,
         Kernel::ConcatCopy,
         Kernel::ResizeBilinear,
         Kernel::Reduce,
@@ -72,7 +72,7 @@ impl Kernel {
             Kernel::Binary => include_str!("shaders/binary.wgsl").into(),
             Kernel::Unary => include_str!("shaders/unary.wgsl").into(),
             Kernel::Pool2d => include_str!("shaders/pool.wgsl").into(),
-            Kernel::Pad => include_str!("shaders/pad.wgsl").into(),
+            Kernel::Rearrange => include_str!("shaders/rearrange.wgsl").into(),
             Kernel::ConcatCopy => include_str!("shaders/copy.wgsl").into(),
             Kernel::ResizeBilinear => include_str!("shaders/resize.wgsl").into(),
             Kernel::Reduce => include_str!("shaders/reduce.wgsl").into(),
@@ -97,7 +97,7 @@ pub(super) enum KernelParams {
     Binary(BinaryParams),
     Unary(UnaryParams),
     Pool2d(PoolParams),
-    Pad(PadParams),
+    Rearrange(RearrangeParams),
     ConcatCopy(CopyParams),
     ResizeBilinear(ResizeParams),
     Reduce(ReduceParams),
@@ -115,7 +115,7 @@ impl KernelParams {
             KernelParams::Binary(_) => Kernel::Binary,
             KernelParams::Unary(_) => Kernel::Unary,
             KernelParams::Pool2d(_) => Kernel::Pool2d,
-            KernelParams::Pad(_) => Kernel::Pad,
+            KernelParams::Rearrange(_) => Kernel::Rearrange,
             KernelParams::ConcatCopy(_) => Kernel::ConcatCopy,
             KernelParams::ResizeBilinear(_) => Kernel::ResizeBilinear,
             KernelParams::Reduce(_) => Kernel::Reduce,
@@ -134,7 +134,7 @@ impl KernelParams {
             KernelParams::Binary(p) => bytemuck::bytes_of(p),
             KernelParams::Unary(p) => bytemuck::bytes_of(p),
             KernelParams::Pool2d(p) => bytemuck::bytes_of(p),
-            KernelParams::Pad(p) => bytemuck::bytes_of(p),
+            KernelParams::Rearrange(p) => bytemuck::bytes_of(p),
             KernelParams::ConcatCopy(p) => bytemuck::bytes_of(p),
             KernelParams::ResizeBilinear(p) => bytemuck::bytes_of(p),
             KernelParams::Reduce(p) => bytemuck::bytes_of(p),
@@ -152,7 +152,7 @@ pub(super) fn kernel_of(node: &Node, graph: &Graph) -> Option<Kernel> {
         Op::Add(_) | Op::Sub(_) | Op::Mul(_) | Op::Div(_) | Op::Prelu => Kernel::Binary,
         Op::Abs | Op::Neg | Op::Exp | Op::Activation(_) | Op::LeakyRelu { .. } => Kernel::Unary,
         Op::MaxPool2d(_) | Op::AvgPool2d(_) => Kernel::Pool2d,
-        Op::Pad(_) => Kernel::Pad,
+        Op::Pad { .. } | Op::Slice { .. } | Op::Transpose(_) => Kernel::Rearrange,
         Op::Concat { .. } => Kernel::ConcatCopy,
         Op::ResizeBilinear { .. } => Kernel::ResizeBilinear,
         Op::ReduceMax { .. } | Op::Sum { .. } => Kernel::Reduce,

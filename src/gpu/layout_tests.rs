@@ -29,7 +29,7 @@ fn params_of(kernel: Kernel) -> RustLayout {
         Kernel::Binary => layout!(BinaryParams),
         Kernel::Unary => layout!(UnaryParams),
         Kernel::Pool2d => layout!(PoolParams),
-        Kernel::Pad => layout!(PadParams),
+        Kernel::Rearrange => layout!(RearrangeParams),
         Kernel::ConcatCopy => layout!(CopyParams),
         Kernel::ResizeBilinear => layout!(ResizeParams),
         Kernel::Reduce => layout!(ReduceParams),

@@ -267,25 +267,32 @@ params! {
         _pad2: u32,
     }
 
-    /// Zero padding of a rank-4 tensor (shapes padded with ones on the left): pad.wgsl.
-    PadParams {
+    /// A copy that moves each value, over a rank-4 view (shapes padded with ones on the left): padding,
+    /// slicing, transposing. rearrange.wgsl.
+    RearrangeParams {
         total: u32,
         groups_x: u32,
         out_dim0: u32,
         out_dim1: u32,
         out_dim2: u32,
         out_dim3: u32,
-        in_dim0: u32,
-        in_dim1: u32,
-        in_dim2: u32,
-        in_dim3: u32,
-        /// The padding before each dimension (the output is larger by it and the padding after).
-        before0: u32,
-        before1: u32,
-        before2: u32,
-        before3: u32,
+        /// The source's stride along each output dimension.
+        src_stride0: u32,
+        src_stride1: u32,
+        src_stride2: u32,
+        src_stride3: u32,
+        /// The source's size along each output dimension: a coordinate outside it reads `value`.
+        src_dim0: u32,
+        src_dim1: u32,
+        src_dim2: u32,
+        src_dim3: u32,
+        /// Output coordinate minus source coordinate: the padding before, or minus a slice's start.
+        offset0: i32,
+        offset1: i32,
+        offset2: i32,
+        offset3: i32,
+        value: f32,
         _pad0: u32,
-        _pad1: u32,
     }
 
     /// One input of a concatenation, [outer, part, inner] into [outer, whole, inner] from `offset`: copy.wgsl.

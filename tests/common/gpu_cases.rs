@@ -387,7 +387,7 @@ pub async fn pooling(gpu: &Arc<Gpu>) -> usize {
     count
 }
 
-/// Pad, resize, concatenation, reductions, and a reshape between ops (which shares its input's buffer).
+/// Pad, slice, transpose, resize, concatenation, reductions, and a reshape between ops (which shares its input's buffer).
 pub async fn data_movement(gpu: &Arc<Gpu>) -> usize {
     let mut rng = Rng(29);
     let mut graphs: Vec<(String, Graph)> = Vec::new();
@@ -395,8 +395,33 @@ pub async fn data_movement(gpu: &Arc<Gpu>) -> usize {
         let xs: Vec<usize> = if pads.len() == 4 { vec![2, 5, 3, 6] } else { vec![3, 7] };
         let mut b = Builder::new();
         let x = b.input(&xs);
-        let out = b.op(Op::Pad(pads.clone()), &[x]);
-        graphs.push((format!("pad {xs:?} {pads:?}"), b.finish(&[out])));
+        let value = if pads.len() == 4 { -7.5 } else { 0.5 };
+        let out = b.op(Op::Pad { pads: pads.clone(), value }, &[x]);
+        graphs.push((format!("pad {xs:?} {pads:?} with {value}"), b.finish(&[out])));
+    }
+    for (xs, starts, sizes) in [
+        (vec![2, 5, 3, 6], vec![1, 0, 2], vec![3, 3, 4]),
+        (vec![3, 7], vec![6], vec![1]),
+        (vec![1, 4, 4, 6], vec![0, 1, 3], vec![4, 2, 3]),
+    ] {
+        let mut b = Builder::new();
+        let x = b.input(&xs);
+        let out = b.op(Op::Slice { starts: starts.clone(), sizes: sizes.clone() }, &[x]);
+        graphs.push((format!("slice {xs:?} from {starts:?} of {sizes:?}"), b.finish(&[out])));
+    }
+    // NHWC to NCHW and back, a channel shuffle's 5-D transposition (merged to 3-D on the GPU), dimensions
+    // of one, none moved.
+    for (xs, perm) in [
+        (vec![2, 5, 3, 6], vec![0, 3, 1, 2]),
+        (vec![2, 6, 5, 3], vec![0, 2, 3, 1]),
+        (vec![2, 3, 3, 2, 5], vec![0, 1, 2, 4, 3]),
+        (vec![1, 7, 1, 4], vec![0, 3, 2, 1]),
+        (vec![3, 4], vec![0, 1]),
+    ] {
+        let mut b = Builder::new();
+        let x = b.input(&xs);
+        let out = b.op(Op::Transpose(perm.clone()), &[x]);
+        graphs.push((format!("transpose {xs:?} by {perm:?}"), b.finish(&[out])));
     }
     for (xs, size) in
         [([1, 16, 16, 3], [8, 8]), ([2, 5, 7, 4], [9, 13]), ([1, 3, 4, 5], [3, 4]), ([1, 1, 1, 2], [3, 2])]

@@ -1,7 +1,7 @@
-//! Conv (plain and depthwise), BatchNormalization (folded into the op before it), MatMul and Gemm (as
+//! Conv (plain, depthwise and grouped), BatchNormalization (folded into the op before it), MatMul and Gemm (as
 //! FULLY_CONNECTED), and pooling.
 
-use super::{attr_float, attr_int, attr_ints, attr_str, Reader, Value};
+use super::{attr_float, attr_int, attr_ints, attr_str, natural, Reader, Value};
 use crate::error::{model_err, Result};
 use crate::model::shape::{same_padding, window};
 use crate::model::{Activation, Conv, Op, Padding, Pool};
@@ -56,8 +56,9 @@ impl Window {
 }
 
 impl Reader {
-    /// Conv: plain (group 1) or depthwise (one group per channel, as many outputs); explicit pads that are
-    /// not SAME's become a PAD before a VALID convolution.
+    /// Conv: plain (group 1), depthwise (one group per channel, as many outputs), or grouped (a SLICE of the
+    /// channels, a convolution and a CONCATENATION per group); explicit pads that are not SAME's become a PAD
+    /// before a VALID convolution.
     pub(super) fn conv(&mut self, node: &super::proto::NodeProto) -> Result<()> {
         let (x, xs) = self.tensor_input(node, 0)?;
         let Some((ws, w)) = self.floats(node, 1)? else { return model_err("the filter is missing") };
@@ -67,24 +68,51 @@ impl Reader {
             return model_err(format!("a 2-D convolution of {xs:?} by {ws:?} expected"));
         };
         let group = attr_int(node, "group", 1);
-        let depthwise = group > 1 && group as usize == c && o == c && per_group == 1;
-        if !(group == 1 && per_group == c || depthwise) {
-            return model_err(format!(
-                "group {group} over {c} channels with filter {ws:?}: only plain and depthwise convolutions"
-            ));
+        if group < 1 || per_group.checked_mul(group as usize) != Some(c) || o % group as usize != 0 {
+            return model_err(format!("group {group} over {c} channels with filter {ws:?}"));
         }
+        let group = group as usize;
         let bias = match self.floats(node, 2)? {
             Some((bs, b)) if bs == [o] => b,
             Some((bs, _)) => return model_err(format!("bias of shape {bs:?} for {o} outputs")),
             None => vec![0.0; o],
         };
         let win = Window::of(node, [kh, kw])?;
-        let (x, padding, (h, wd)) = self.pad_for(node, x, [n, c, h, wd], &win)?;
+        let (x, padding, (h, wd)) = self.pad_for(node, x, [n, c, h, wd], &win, PadWith::SameOr(0.0))?;
         let conv = Conv { padding, stride: win.stride, dilation: win.dilation, activation: Activation::None };
         let (oh, _) = window(h, kh, conv.stride[0], conv.dilation[0], padding)?;
         let (ow, _) = window(wd, kw, conv.stride[1], conv.dilation[1], padding)?;
         let name = self.output(node)?.to_string();
-        // OIHW to OHWI (plain) or to 1HWC (depthwise: O = C, I = 1).
+        if group == 1 || (group == c && o == c) {
+            let (filter, bias) = self.conv_weights(&w, [o, per_group, kh, kw], bias, group > 1, &name);
+            let op = if group > 1 { Op::DepthwiseConv2d(conv) } else { Op::Conv2d(conv) };
+            self.emit(op, vec![x, filter, bias], &name, vec![n, o, oh, ow]);
+            return Ok(());
+        }
+        let per_out = o / group;
+        let mut parts = Vec::with_capacity(group);
+        for g in 0..group {
+            let part = format!("{name}/group{g}");
+            let slice = Op::Slice { starts: vec![0, 0, g * per_group], sizes: vec![h, wd, per_group] };
+            let input = self.emit(slice, vec![x], &format!("{part}/input"), vec![n, per_group, h, wd]);
+            let weights = &w[g * per_out * per_group * kh * kw..][..per_out * per_group * kh * kw];
+            let bias = bias[g * per_out..][..per_out].to_vec();
+            let (filter, bias) = self.conv_weights(weights, [per_out, per_group, kh, kw], bias, false, &part);
+            parts.push(self.emit(Op::Conv2d(conv), vec![input, filter, bias], &part, vec![n, per_out, oh, ow]));
+        }
+        self.emit(Op::Concat { axis: 3, activation: Activation::None }, parts, &name, vec![n, o, oh, ow]);
+        Ok(())
+    }
+
+    /// A convolution's filter (OIHW to OHWI, or to 1HWC when depthwise: O = C, I = 1) and bias as constants.
+    fn conv_weights(
+        &mut self,
+        w: &[f32],
+        [o, per_group, kh, kw]: [usize; 4],
+        bias: Vec<f32>,
+        depthwise: bool,
+        name: &str,
+    ) -> (crate::model::TensorId, crate::model::TensorId) {
         let filter_shape = if depthwise { vec![1, kh, kw, o] } else { vec![o, kh, kw, per_group] };
         let mut filter = vec![0.0; w.len()];
         for (i, v) in w.iter().enumerate() {
@@ -94,27 +122,33 @@ impl Reader {
         }
         let filter = self.tensor(&format!("{name}/filter"), filter_shape, Some(filter));
         let bias = self.tensor(&format!("{name}/bias"), vec![o], Some(bias));
-        let op = if depthwise { Op::DepthwiseConv2d(conv) } else { Op::Conv2d(conv) };
-        self.emit(op, vec![x, filter, bias], &name, vec![n, o, oh, ow]);
-        Ok(())
+        (filter, bias)
     }
 
-    /// The input of a window op with its padding: TFLite's SAME or VALID where they match the pads, else a
-    /// PAD op (zeros) first and VALID. Gives the input, the padding, and its spatial size.
+    /// The input of a window op with its padding: TFLite's SAME or VALID where they match the pads (and
+    /// `with` allows SAME), else a PAD op first and VALID. Gives the input, the padding, and its spatial size.
     fn pad_for(
         &mut self,
         node: &super::proto::NodeProto,
         x: crate::model::TensorId,
         [n, c, h, w]: [usize; 4],
         win: &Window,
+        with: PadWith,
     ) -> Result<(crate::model::TensorId, Padding, (usize, usize))> {
-        if let Some(padding) = win.padding([h, w])? {
-            return Ok((x, padding, (h, w)));
+        let (value, same_ok) = match with {
+            PadWith::SameOr(v) => (v, true),
+            PadWith::Only(v) => (v, false),
+        };
+        match win.padding([h, w])? {
+            Some(Padding::Valid) => return Ok((x, Padding::Valid, (h, w))),
+            Some(Padding::Same) if same_ok => return Ok((x, Padding::Same, (h, w))),
+            _ => {}
         }
         let [t, l, b, r] = win.pads;
         let (ph, pw) = (h + t + b, w + l + r);
         let name = format!("{}/pad", self.output(node)?);
-        let padded = self.emit(Op::Pad(vec![[0, 0], [t, b], [l, r], [0, 0]]), vec![x], &name, vec![n, c, ph, pw]);
+        let pad = Op::Pad { pads: vec![[0, 0], [t, b], [l, r], [0, 0]], value };
+        let padded = self.emit(pad, vec![x], &name, vec![n, c, ph, pw]);
         Ok((padded, Padding::Valid, (ph, pw)))
     }
 
@@ -141,7 +175,7 @@ impl Reader {
         let name = self.output(node)?.to_string();
         let sole = node.input[0].as_str();
         if self.readers.get(sole) == Some(&1) && self.fold_scale(x, &a, &b) {
-            self.values.insert(name, Value::Tensor { id: x, shape: xs });
+            self.values.insert(name, Value::Tensor { id: x, order: natural(xs.len()), shape: xs });
             return Ok(());
         }
         let scale = self.tensor(&format!("{name}/scale"), vec![channels], Some(a));
@@ -220,8 +254,9 @@ impl Reader {
         Ok(())
     }
 
-    /// GlobalAveragePool (an average over the whole plane), MaxPool and AveragePool (pads that are SAME's
-    /// or none; an average leaves the padding out, as TFLite does).
+    /// GlobalAveragePool (an average over the whole plane), MaxPool (explicit pads that are not SAME's
+    /// padded with the lowest float, which no max picks) and AveragePool (SAME's pads or none when the
+    /// padding is left out of the average, as TFLite does; zeros padded first when it counts).
     pub(super) fn pool(&mut self, node: &super::proto::NodeProto) -> Result<()> {
         let (x, xs) = self.tensor_input(node, 0)?;
         let Ok([n, c, h, w]) = <[usize; 4]>::try_from(&xs[..]) else {
@@ -234,8 +269,8 @@ impl Reader {
                     Some(&[a, b]) if a > 0 && b > 0 => [a as usize, b as usize],
                     other => return model_err(format!("kernel_shape {other:?}")),
                 };
-                if attr_int(node, "ceil_mode", 0) != 0 || attr_int(node, "count_include_pad", 0) != 0 {
-                    return model_err("ceil_mode and count_include_pad are not supported");
+                if attr_int(node, "ceil_mode", 0) != 0 {
+                    return model_err("ceil_mode is not supported");
                 }
                 (op == "MaxPool", Window::of(node, kernel)?)
             }
@@ -243,9 +278,13 @@ impl Reader {
         if win.dilation != [1, 1] {
             return model_err("dilated pooling is not supported");
         }
-        let Some(padding) = win.padding([h, w])? else {
-            return model_err(format!("pads {:?} are neither SAME's nor none", win.pads));
+        let with = match (max, attr_int(node, "count_include_pad", 0) != 0) {
+            (true, _) => PadWith::SameOr(f32::MIN),
+            (false, true) => PadWith::Only(0.0),
+            (false, false) if win.padding([h, w])?.is_some() => PadWith::SameOr(0.0),
+            _ => return model_err(format!("pads {:?} are neither SAME's nor none, left out of an average", win.pads)),
         };
+        let (x, padding, (h, w)) = self.pad_for(node, x, [n, c, h, w], &win, with)?;
         let pool = Pool { padding, filter: win.kernel, stride: win.stride, activation: Activation::None };
         let (oh, _) = window(h, win.kernel[0], win.stride[0], 1, padding)?;
         let (ow, _) = window(w, win.kernel[1], win.stride[1], 1, padding)?;
@@ -254,4 +293,12 @@ impl Reader {
         self.emit(op, vec![x], &name, vec![n, c, oh, ow]);
         Ok(())
     }
+}
+
+/// How a window op's explicit pads may be met: by TFLite's SAME where they are SAME's, or always by a PAD
+/// op, with this value.
+#[derive(Clone, Copy)]
+enum PadWith {
+    SameOr(f32),
+    Only(f32),
 }

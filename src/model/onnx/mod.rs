@@ -1,18 +1,23 @@
 //! The ONNX reader: a `.onnx` file (protobuf, decoded by prost from `proto.rs`) into the same `Graph` as the
 //! TFLite reader builds, so that nothing after it knows the file format.
 //!
-//! ONNX is NCHW; the graph is NHWC. Every 4-D tensor of the graph is kept NHWC, and the reader tracks each
-//! ONNX value's own (NCHW) shape to convert attributes and weights: convolution filters OIHW become OHWI
-//! (depthwise: 1HWC), constants that broadcast against a 4-D tensor are transposed too, and the graph's 4-D
-//! inputs and outputs are NHWC. Shapes are static: the ONNX input shape (a symbolic batch is 1) is followed
-//! through every op at load, which folds the constant shape subgraphs (Shape, Gather, Unsqueeze, Concat into
-//! Reshape). BatchNormalization is folded into the convolution or matrix product before it. An op that is
-//! not supported is named in the error. Ops by family: `conv.rs` (Conv, BatchNormalization, MatMul, Gemm,
-//! pooling), `elementwise.rs` (Add, Sub, Mul, Div, Relu, PRelu, Sigmoid), `shape_ops.rs` (Shape, Gather,
-//! Unsqueeze, Concat, Constant, Reshape, Flatten).
+//! ONNX is NCHW; the graph is NHWC. The reader tracks each ONNX value's own shape and the order in which the
+//! graph keeps its dimensions (`order`): a 4-D value comes out of a convolution NHWC, and an op that only
+//! moves values (a Transpose, most Reshapes) changes that order instead of the data, so that ONNX's
+//! NCHW-to-NHWC transpositions before a detector's heads cost nothing. An op that needs another order gets
+//! a TRANSPOSE before it (`arranged`): the convolutions, pooling and per-channel ops take 4-D values NHWC
+//! (the natural order), the graph's outputs are natural too. Weights follow: filters OIHW become OHWI
+//! (depthwise: 1HWC), constants are laid out in the order of the tensor they meet. Shapes are static: the
+//! ONNX input shape (a symbolic batch is 1) is followed through every op at load, which folds the constant
+//! shape subgraphs (Shape, Gather, Unsqueeze, Concat into Reshape). BatchNormalization is folded into the
+//! convolution or matrix product before it. An op that is not supported is named in the error. Ops by
+//! family: `conv.rs` (Conv, grouped too, BatchNormalization, MatMul, Gemm, pooling), `elementwise.rs` (Add,
+//! Sub, Mul, Div, Relu, Exp, Neg, Abs, PRelu, Sigmoid, Tanh, Softmax, ReduceMean), `shape_ops.rs` (Shape, Gather,
+//! Unsqueeze, Concat, Constant, Reshape, Flatten), `movement.rs` (Transpose, Slice, Split, Pad).
 
 mod conv;
 mod elementwise;
+mod movement;
 pub mod proto;
 mod shape_ops;
 
@@ -26,8 +31,9 @@ const OPSETS: std::ops::RangeInclusive<i64> = 7..=13;
 /// What an ONNX name stands for while reading.
 #[derive(Debug, Clone)]
 enum Value {
-    /// A tensor of the graph (NHWC when 4-D), with its ONNX shape.
-    Tensor { id: TensorId, shape: Vec<usize> },
+    /// A tensor of the graph, with its ONNX shape: the graph's dimension k is the ONNX dimension
+    /// `order[k]` (the batch first).
+    Tensor { id: TensorId, shape: Vec<usize>, order: Vec<usize> },
     /// A float constant, in ONNX layout.
     Floats { shape: Vec<usize>, data: Vec<f32> },
     /// An integer constant: shapes and indices, folded at load.
@@ -43,23 +49,29 @@ struct Reader {
     readers: HashMap<String, usize>,
     /// Which graph node wrote each tensor.
     producer: HashMap<TensorId, usize>,
+    /// The TRANSPOSE (or RESHAPE) already made of a tensor by a permutation of the graph's dimensions.
+    arranged: HashMap<(TensorId, Vec<usize>), TensorId>,
+    /// The model's opset version (Softmax, Split, Slice and Pad changed their form with it).
+    opset: i64,
 }
 
 /// Reads an ONNX model into a graph (before the load-time rewrites).
 pub fn read(bytes: &[u8]) -> Result<Graph> {
     let model = proto::decode(bytes).map_err(|e| crate::Error::model(format!("not an ONNX model: {e}")))?;
     let opset = model.opset_import.iter().find(|o| o.domain.is_empty() || o.domain == "ai.onnx");
-    match opset {
-        Some(o) if OPSETS.contains(&o.version) => {}
+    let opset = match opset {
+        Some(o) if OPSETS.contains(&o.version) => o.version,
         Some(o) => return model_err(format!("ONNX opset {} (this reader takes {OPSETS:?})", o.version)),
         None => return model_err("not an ONNX model: no default-domain opset"),
-    }
+    };
     let Some(g) = model.graph else { return model_err("ONNX model has no graph") };
     let mut reader = Reader {
         graph: Graph { tensors: Vec::new(), nodes: Vec::new(), inputs: Vec::new(), outputs: Vec::new() },
         values: HashMap::new(),
         readers: HashMap::new(),
         producer: HashMap::new(),
+        arranged: HashMap::new(),
+        opset,
     };
     for node in &g.node {
         for name in node.input.iter().filter(|n| !n.is_empty()) {
@@ -86,10 +98,11 @@ pub fn read(bytes: &[u8]) -> Result<Graph> {
         reader.node(node).map_err(|e| e.context(format!("ONNX node {k} ({} '{}')", node.op_type, node.name)))?;
     }
     for out in &g.output {
-        match reader.values.get(&out.name) {
-            Some(Value::Tensor { id, .. }) => reader.graph.outputs.push(*id),
+        let id = match reader.values.get(&out.name).cloned() {
+            Some(Value::Tensor { id, shape, order }) => reader.arranged(id, &shape, &order, &natural(shape.len())),
             _ => return model_err(format!("ONNX output '{}' is not computed by the graph", out.name)),
-        }
+        };
+        reader.graph.outputs.push(id);
     }
     Ok(reader.graph)
 }
@@ -143,23 +156,41 @@ fn dims(dims: &[i64], name: &str) -> Result<Vec<usize>> {
     Ok(shape)
 }
 
-/// The NHWC shape of an ONNX (NCHW) shape: 4-D shapes are reordered, others kept.
-fn nhwc(shape: &[usize]) -> Vec<usize> {
-    match *shape {
-        [n, c, h, w] => vec![n, h, w, c],
-        _ => shape.to_vec(),
+/// The order the graph keeps a value of this rank in where an op needs one: NHWC for 4-D (what the
+/// convolutions take), the ONNX order otherwise.
+fn natural(rank: usize) -> Vec<usize> {
+    if rank == 4 {
+        vec![0, 2, 3, 1]
+    } else {
+        (0..rank).collect()
     }
 }
 
-/// A 4-D constant from NCHW to NHWC order; others as they are.
-fn nhwc_data(shape: &[usize], data: &[f32]) -> Vec<f32> {
-    let [n, c, h, w] = *shape else { return data.to_vec() };
+/// The graph's shape of an ONNX shape kept in `order`.
+fn physical(shape: &[usize], order: &[usize]) -> Vec<usize> {
+    order.iter().map(|&a| shape[a]).collect()
+}
+
+/// Row-major strides of a shape.
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut out = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        out[d] = out[d + 1] * shape[d + 1];
+    }
+    out
+}
+
+/// A constant of ONNX shape `shape` laid out in `order`.
+fn ordered_data(shape: &[usize], data: &[f32], order: &[usize]) -> Vec<f32> {
+    if order.iter().enumerate().all(|(k, &a)| k == a) {
+        return data.to_vec();
+    }
+    let (from, to) = (strides(shape), strides(&physical(shape, order)));
     let mut out = vec![0.0; data.len()];
     for (i, v) in data.iter().enumerate() {
-        let (b, ch, y, x) = (i / (c * h * w), i / (h * w) % c, i / w % h, i % w);
-        out[((b * h + y) * w + x) * c + ch] = *v;
+        let at: usize = order.iter().enumerate().map(|(k, &a)| i / from[a] % shape[a] * to[k]).sum();
+        out[at] = *v;
     }
-    debug_assert_eq!(n * c * h * w, data.len());
     out
 }
 
@@ -183,9 +214,10 @@ impl Reader {
             return model_err(format!("ONNX input '{}' has no shape", input.name));
         }
         shape::element_count(&shape)?;
-        let id = self.tensor(&input.name, nhwc(&shape), None);
+        let order = natural(shape.len());
+        let id = self.tensor(&input.name, physical(&shape, &order), None);
         self.graph.inputs.push(id);
-        self.values.insert(input.name.clone(), Value::Tensor { id, shape });
+        self.values.insert(input.name.clone(), Value::Tensor { id, shape, order });
         Ok(())
     }
 
@@ -195,12 +227,45 @@ impl Reader {
         self.graph.tensors.len() - 1
     }
 
-    /// A node writing the ONNX value `name` (ONNX shape `shape`, NHWC in the graph when 4-D).
+    /// A node writing the ONNX value `name` (ONNX shape `shape`) in the natural order.
     fn emit(&mut self, op: Op, inputs: Vec<TensorId>, name: &str, shape: Vec<usize>) -> TensorId {
-        let output = self.tensor(name, nhwc(&shape), None);
+        let order = natural(shape.len());
+        self.emit_in(op, inputs, name, shape, order)
+    }
+
+    /// A node writing the ONNX value `name` (ONNX shape `shape`), its dimensions in `order`.
+    fn emit_in(&mut self, op: Op, inputs: Vec<TensorId>, name: &str, shape: Vec<usize>, order: Vec<usize>) -> TensorId {
+        let output = self.tensor(name, physical(&shape, &order), None);
         self.graph.nodes.push(Node { op, inputs, output });
         self.producer.insert(output, self.graph.nodes.len() - 1);
-        self.values.insert(name.to_string(), Value::Tensor { id: output, shape });
+        self.values.insert(name.to_string(), Value::Tensor { id: output, shape, order });
+        output
+    }
+
+    /// Tensor `id` (ONNX shape `shape`, kept in order `from`) kept in order `to`: itself, a RESHAPE where
+    /// only dimensions of one move, else a TRANSPOSE (each made once per tensor and permutation).
+    fn arranged(&mut self, id: TensorId, shape: &[usize], from: &[usize], to: &[usize]) -> TensorId {
+        if from == to {
+            return id;
+        }
+        let perm: Vec<usize> = to.iter().map(|a| from.iter().position(|f| f == a).expect("a permutation")).collect();
+        if let Some(&done) = self.arranged.get(&(id, perm.clone())) {
+            return done;
+        }
+        let big = |order: &[usize]| order.iter().copied().filter(|&a| shape[a] != 1).collect::<Vec<_>>();
+        let out_shape = physical(shape, to);
+        let op = if big(from) == big(to) {
+            let mut target: Vec<i64> = out_shape.iter().map(|&d| d as i64).collect();
+            target[0] = -1;
+            Op::Reshape(target)
+        } else {
+            Op::Transpose(perm.clone())
+        };
+        let name = format!("{}/{}", self.graph.tensors[id].name, op.name().to_lowercase());
+        let output = self.tensor(&name, out_shape, None);
+        self.graph.nodes.push(Node { op, inputs: vec![id], output });
+        self.producer.insert(output, self.graph.nodes.len() - 1);
+        self.arranged.insert((id, perm), output);
         output
     }
 
@@ -212,10 +277,17 @@ impl Reader {
         self.values.get(name).ok_or_else(|| crate::Error::model(format!("input '{name}' is not defined before")))
     }
 
-    /// A node's `k`th input as a tensor of the graph, with its ONNX shape.
-    fn tensor_input(&self, node: &proto::NodeProto, k: usize) -> Result<(TensorId, Vec<usize>)> {
+    /// A node's `k`th input as a tensor of the graph in the natural order, with its ONNX shape.
+    fn tensor_input(&mut self, node: &proto::NodeProto, k: usize) -> Result<(TensorId, Vec<usize>)> {
+        let (id, shape, order) = self.tensor_as_is(node, k)?;
+        let id = self.arranged(id, &shape, &order, &natural(shape.len()));
+        Ok((id, shape))
+    }
+
+    /// A node's `k`th input as a tensor of the graph in the order it is kept in: its ONNX shape and order.
+    fn tensor_as_is(&self, node: &proto::NodeProto, k: usize) -> Result<(TensorId, Vec<usize>, Vec<usize>)> {
         match self.value(node, k)? {
-            Value::Tensor { id, shape } => Ok((*id, shape.clone())),
+            Value::Tensor { id, shape, order } => Ok((*id, shape.clone(), order.clone())),
             _ => model_err(format!("input {k} is a constant where a computed tensor is expected")),
         }
     }
@@ -246,7 +318,13 @@ impl Reader {
             "MatMul" | "Gemm" => self.dense(node),
             "GlobalAveragePool" | "MaxPool" | "AveragePool" => self.pool(node),
             "Add" | "Sub" | "Mul" | "Div" => self.binary(node),
-            "Relu" | "PRelu" | "Sigmoid" => self.activation(node),
+            "Relu" | "Exp" | "Neg" | "Abs" | "PRelu" | "Sigmoid" | "Tanh" => self.activation(node),
+            "Softmax" => self.softmax(node),
+            "ReduceMean" => self.reduce_mean(node),
+            "Transpose" => self.transpose(node),
+            "Slice" => self.slice(node),
+            "Split" => self.split(node),
+            "Pad" => self.pad(node),
             "Shape" | "Gather" | "Unsqueeze" | "Concat" | "Constant" => self.shape_op(node),
             "Reshape" | "Flatten" => self.reshape(node),
             other => model_err(format!("the ONNX op {other} is not supported")),

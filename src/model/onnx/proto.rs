@@ -67,7 +67,16 @@ pub struct AttributeProto {
     pub floats: Vec<f32>,
     #[prost(int64, repeated, tag = "8")]
     pub ints: Vec<i64>,
+    /// Which of the fields above holds the value (`ATTRIBUTE_*`): the reader reads the field its op
+    /// expects, but onnxruntime requires it.
+    #[prost(int32, tag = "20")]
+    pub r#type: i32,
 }
+
+/// Attribute type codes (AttributeProto.AttributeType) of the fields above.
+pub const ATTRIBUTE_INT: i32 = 2;
+pub const ATTRIBUTE_STRING: i32 = 3;
+pub const ATTRIBUTE_INTS: i32 = 7;
 
 /// A tensor's data type codes (TensorProto.DataType) that the reader takes.
 pub const FLOAT: i32 = 1;

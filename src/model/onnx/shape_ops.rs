@@ -1,7 +1,7 @@
 //! Shape, Gather, Unsqueeze, Concat and Constant, which on integer constants (shapes) are computed at load,
 //! and Reshape and Flatten, which need their target shape known at load.
 
-use super::{attr_int, attr_ints, constant_value, nhwc, Reader, Value};
+use super::{attr_int, attr_ints, constant_value, natural, physical, Reader, Value};
 use crate::error::{model_err, Result};
 use crate::model::{Activation, Op};
 
@@ -14,13 +14,47 @@ fn from_end(i: i64, len: usize) -> i64 {
     }
 }
 
-/// Whether a tensor of this ONNX shape lies in memory in the same order NCHW and NHWC: what a reshape
-/// needs, since the graph holds 4-D tensors NHWC.
-fn same_order(shape: &[usize]) -> bool {
-    match *shape {
-        [_, c, h, w] => c == 1 || h * w == 1,
-        _ => true,
+/// For a reshape of `xs` (kept in `order`) to `target` that keeps the batch: the order the input must be
+/// kept in for the data to stay where it is, and the order of the result. The dimensions after the batch
+/// (those of one aside) fall into groups that the reshape merges or splits; the data stays where it is when
+/// each group's input dimensions lie together and in ONNX order among the graph's dimensions. The groups
+/// keep the order in which the input holds them, so that at most their own dimensions move.
+fn reshape_orders(xs: &[usize], order: &[usize], target: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let ins: Vec<usize> = (1..xs.len()).filter(|&a| xs[a] != 1).collect();
+    let outs: Vec<usize> = (1..target.len()).filter(|&a| target[a] != 1).collect();
+    let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < ins.len() && j < outs.len() {
+        let (mut gi, mut go) = (vec![ins[i]], vec![outs[j]]);
+        let (mut pi, mut po) = (xs[ins[i]], target[outs[j]]);
+        (i, j) = (i + 1, j + 1);
+        while pi != po {
+            if pi < po && i < ins.len() {
+                (pi, i) = (pi * xs[ins[i]], i + 1);
+                gi.push(ins[i - 1]);
+            } else if po < pi && j < outs.len() {
+                (po, j) = (po * target[outs[j]], j + 1);
+                go.push(outs[j - 1]);
+            } else {
+                // The sizes do not match (checked before): the ONNX order, which any reshape keeps.
+                let identity = |rank: usize| (0..rank).collect::<Vec<usize>>();
+                return (identity(xs.len()), identity(target.len()));
+            }
+        }
+        groups.push((gi, go));
     }
+    let position = |a: &usize| order.iter().position(|o| o == a).expect("a permutation");
+    groups.sort_by_key(|(gi, _)| gi.iter().map(position).min());
+    let with_ones = |big: Vec<usize>, shape: &[usize]| -> Vec<usize> {
+        let ones = (1..shape.len()).filter(|&a| shape[a] == 1);
+        std::iter::once(0).chain(big).chain(ones).collect()
+    };
+    let from = with_ones(groups.iter().flat_map(|(gi, _)| gi.clone()).collect(), xs);
+    let to = with_ones(groups.iter().flat_map(|(_, go)| go.clone()).collect(), target);
+    // Where the dimensions of one may go anywhere, the natural order, so that no op needs a RESHAPE for it.
+    let big = |o: &[usize]| o.iter().copied().filter(|&a| target[a] != 1).collect::<Vec<_>>();
+    let natural = natural(target.len());
+    (from, if big(&natural) == big(&to) { natural } else { to })
 }
 
 impl Reader {
@@ -63,7 +97,7 @@ impl Reader {
     }
 
     /// A node's `k`th input as an integer constant.
-    fn ints(&self, node: &super::proto::NodeProto, k: usize) -> Result<(Vec<usize>, Vec<i64>)> {
+    pub(super) fn ints(&self, node: &super::proto::NodeProto, k: usize) -> Result<(Vec<usize>, Vec<i64>)> {
         match self.value(node, k)? {
             Value::Ints { shape, data } => Ok((shape.clone(), data.clone())),
             _ => model_err(format!("input {k} must be an integer constant")),
@@ -105,7 +139,8 @@ impl Reader {
             self.values.insert(name, Value::Ints { shape: vec![data.len()], data });
             return Ok(());
         }
-        let (first, mut out) = self.tensor_input(node, 0)?;
+        // Every part in the order of the first.
+        let (first, mut out, order) = self.tensor_as_is(node, 0)?;
         let a = from_end(axis, out.len());
         if !(0..out.len() as i64).contains(&a) {
             return model_err(format!("axis {axis} of a rank {} tensor", out.len()));
@@ -113,22 +148,22 @@ impl Reader {
         let a = a as usize;
         let mut inputs = vec![first];
         for k in 1..node.input.len() {
-            let (id, shape) = self.tensor_input(node, k)?;
+            let (id, shape, own) = self.tensor_as_is(node, k)?;
             if shape.len() != out.len() {
                 return model_err(format!("cannot concatenate {out:?} and {shape:?}"));
             }
             out[a] += shape[a];
-            inputs.push(id);
+            inputs.push(self.arranged(id, &shape, &own, &order));
         }
-        // NCHW axis to NHWC: C (1) is last, H and W move up one.
-        let axis = if out.len() == 4 { [0, 3, 1, 2][a] } else { a };
-        self.emit(Op::Concat { axis, activation: Activation::None }, inputs, &name, out);
+        let axis = order.iter().position(|&o| o == a).expect("a permutation");
+        self.emit_in(Op::Concat { axis, activation: Activation::None }, inputs, &name, out, order);
         Ok(())
     }
 
-    /// Reshape (to a shape known at load: 0 keeps a dimension, -1 takes the rest) and Flatten.
+    /// Reshape (to a shape known at load: 0 keeps a dimension, -1 takes the rest) and Flatten: a RESHAPE of
+    /// the data where it lies when the reshape allows (`reshape_orders`), else after a TRANSPOSE.
     pub(super) fn reshape(&mut self, node: &super::proto::NodeProto) -> Result<()> {
-        let (x, xs) = self.tensor_input(node, 0)?;
+        let (x, xs, order) = self.tensor_as_is(node, 0)?;
         let count: usize = xs.iter().product();
         let target: Vec<usize> = if node.op_type == "Flatten" {
             let axis = attr_int(node, "axis", 1);
@@ -157,19 +192,43 @@ impl Reader {
             }
             target
         };
-        if target.iter().product::<usize>() != count {
+        if target.iter().product::<usize>() != count || target.is_empty() {
             return model_err(format!("cannot reshape {xs:?} to {target:?}"));
         }
-        if !(same_order(&xs) && same_order(&target)) {
-            return model_err(format!("a reshape of {xs:?} to {target:?} would need the NCHW order (not supported)"));
-        }
-        // The batch stays free where the target keeps it.
-        let mut shape: Vec<i64> = nhwc(&target).iter().map(|&d| d as i64).collect();
-        if target.first() == xs.first() {
+        // Where the batch stays, it stays free; where it does not, the ONNX order and this batch only.
+        let keeps_batch = target.first() == xs.first();
+        let (from, to) = if keeps_batch {
+            reshape_orders(&xs, &order, &target)
+        } else {
+            ((0..xs.len()).collect(), (0..target.len()).collect())
+        };
+        let big = |o: &[usize]| o.iter().copied().filter(|&a| xs[a] != 1).collect::<Vec<_>>();
+        let x = if big(&from) == big(&order) { x } else { self.arranged(x, &xs, &order, &from) };
+        let mut shape: Vec<i64> = physical(&target, &to).iter().map(|&d| d as i64).collect();
+        if keeps_batch {
             shape[0] = -1;
         }
         let name = self.output(node)?.to_string();
-        self.emit(Op::Reshape(shape), vec![x], &name, target);
+        self.emit_in(Op::Reshape(shape), vec![x], &name, target, to);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reshape_orders;
+
+    #[test]
+    fn reshapes_keep_the_data_where_they_can() {
+        // NHWC [1, 8, 1, 1] flattened: no move.
+        assert_eq!(reshape_orders(&[1, 8, 1, 1], &[0, 2, 3, 1], &[1, 8]), (vec![0, 1, 2, 3], vec![0, 1]));
+        // A channel shuffle's split of NHWC channels: the channels' two parts stay last.
+        let (from, to) = reshape_orders(&[1, 6, 4, 4], &[0, 2, 3, 1], &[1, 2, 3, 4, 4]);
+        assert_eq!((from, to.clone()), (vec![0, 2, 3, 1], vec![0, 3, 4, 1, 2]));
+        // ... and their merge after the transposition swapped them: the two parts swap back, then NHWC.
+        let (from, to) = reshape_orders(&[1, 3, 2, 4, 4], &[0, 3, 4, 2, 1], &[1, 6, 4, 4]);
+        assert_eq!((from, to), (vec![0, 3, 4, 1, 2], vec![0, 2, 3, 1]));
+        // A spatial NHWC tensor flattened needs the ONNX order.
+        assert_eq!(reshape_orders(&[1, 3, 2, 2], &[0, 2, 3, 1], &[1, 12]).0, vec![0, 1, 2, 3]);
     }
 }

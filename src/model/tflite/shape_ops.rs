@@ -27,7 +27,7 @@ pub(super) fn pad(reader: &Reader, inputs: &Inputs) -> Result<Built> {
         return model_err(format!("paddings {p:?}"));
     }
     let pads = p.chunks_exact(2).map(|c| [c[0] as usize, c[1] as usize]).collect();
-    Ok((Op::Pad(pads), vec![inputs.get(0)?]))
+    Ok((Op::Pad { pads, value: 0.0 }, vec![inputs.get(0)?]))
 }
 
 /// CONCATENATION along an axis of the output (negative counts from the end).
