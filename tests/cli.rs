@@ -419,3 +419,52 @@ fn liveness_tells_the_spoof_samples_apart() {
     assert_eq!(faces.iter().map(|f| f.1).collect::<Vec<_>>(), [false, false, true], "{faces:?}");
     assert!(faces[0].0 < 0.2 && faces[1].0 < 0.2 && faces[2].0 > 0.8, "{faces:?}");
 }
+
+/// A photo mirrored left to right, written under target/ (the same person, the head turned the other way).
+fn mirrored(rel: &str) -> String {
+    let image = localface::frame::load(std::path::Path::new(&path(rel))).unwrap();
+    let width = image.width;
+    let data =
+        image.data.chunks_exact(width * 3).flat_map(|row| row.chunks_exact(3).rev().flatten().copied()).collect();
+    let flipped = localface::frame::Rgb::new(width, image.height, data).unwrap();
+    let out = root().join("target").join(format!("mirrored-{}.png", rel.replace('/', "-")));
+    localface::frame::save(&flipped, &out).unwrap();
+    out.display().to_string()
+}
+
+/// Runs `challenge` on frames at 2 per second; gives the outcome line.
+fn challenge(seed: u64, frames: &[String]) -> serde_json::Value {
+    let seed = seed.to_string();
+    let mut args = vec!["challenge", "--seed", &seed, "--fps", "2"];
+    args.extend(frames.iter().map(String::as_str));
+    let out = localface(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    json_lines(&out).pop().unwrap()
+}
+
+#[test]
+fn the_challenge_passes_a_person_who_blinks_and_turns_and_fails_a_still_photo() {
+    if !have_faces() || !models_dir().join("fr_pose.onnx").exists() {
+        return;
+    }
+    // Real frames of one woman (emotions-b): eyes open (b6), closed (b4), head turned to her right (b7) and,
+    // as the photos have her turned one way only, b7 mirrored for her left. Half a second each, in a loop
+    // of three seconds, so that every step can be done within its six, whatever the order.
+    let (open, closed, right) = (path("emotions-b/b6.jpg"), path("emotions-b/b4.jpg"), path("emotions-b/b7.jpg"));
+    let left = mirrored("emotions-b/b7.jpg");
+    let round = [&open, &closed, &open, &right, &left, &open];
+    let frames: Vec<String> = round.iter().cycle().take(round.len() * 4).map(|s| s.to_string()).collect();
+    for seed in [1, 4] {
+        let out = challenge(seed, &frames);
+        assert_eq!(out["passed"], true, "seed {seed}: {out}");
+        assert_eq!(out["steps"].as_array().unwrap().len(), 3);
+    }
+    // The same person's photo held still for ten seconds: no blink, no turn.
+    let still = vec![open.clone(); 20];
+    let out = challenge(1, &still);
+    assert_eq!(out["passed"], false, "{out}");
+    assert!(out["reason"].as_str().unwrap().contains("within 6 s"), "{out}");
+    // A photo with closed eyes, then open ones, but never closed again after: a blink needs open, closed, open.
+    let out = challenge(1, &[vec![closed.clone(); 4], vec![open.clone(); 16]].concat());
+    assert_eq!(out["passed"], false, "{out}");
+}

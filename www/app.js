@@ -1,6 +1,7 @@
 // The demo page: live recognition from the camera, enrolment, the gallery. Everything runs in this browser:
 // the recognizer lives in a Web Worker (RecognizerWorker), the gallery in IndexedDB.
 import init, { RecognizerWorker } from './pkg/index.js';
+import * as liveness from './liveness.js';
 
 const $ = (id) => document.getElementById(id);
 const video = $('video');
@@ -13,6 +14,8 @@ const state = (window.localface = {
   firstRecognizedMs: null, people: [], locked: false,
   // Milliseconds spent in the worker's calls of the live loop (frame transfer included); `frames` counts them.
   recognizeMs: 0,
+  // The liveness check (liveness.js): whether it is offered, and how the last one went.
+  liveness: liveness.check,
 });
 
 let recognizer = null;
@@ -97,6 +100,7 @@ async function load() {
     say(why + ': recognition runs on the CPU (WebAssembly SIMD).', 'warn');
   }
   for (const id of ['start', 'capture', 'export']) $(id).disabled = false;
+  await offerLivenessCheck();
   await refreshPeople();
   if (params.get('camera') === 'on') startCamera();
 }
@@ -200,7 +204,8 @@ async function loop() {
   let windowFrames = 0;
   while (state.running) {
     await nextFrame();
-    if (!state.running || video.readyState < 2) continue;
+    // The liveness check has the camera's frames while it runs.
+    if (!state.running || video.readyState < 2 || liveness.check.running) continue;
     let faces;
     let frame = null;
     try {
@@ -221,6 +226,11 @@ async function loop() {
     if (recognizer.backend !== state.backend) showBackend();
     state.frames += 1;
     state.faces = faces;
+    // Names only after a liveness check, when the page is asked to (a photo held up stays unnamed).
+    if ($('check-before-naming').checked && !liveness.passedRecently()) {
+      faces = faces.map((f) => ({ ...f, name: null, similarity: null }));
+      state.faces = faces;
+    }
     if (state.firstRecognizedMs === null && faces.some((f) => f.name)) state.firstRecognizedMs = performance.now();
     draw(faces);
     windowFrames += 1;
@@ -334,6 +344,10 @@ async function captureShots() {
     say('Start the camera first, or enroll from photos.', 'warn');
     return;
   }
+  if (liveness.check.available && $('check-before-enroll').checked && !liveness.passedRecently()) {
+    say('Check liveness first: a photo held to the camera must not be enrolled as a person.', 'warn');
+    return;
+  }
   $('capture').disabled = true;
   // Three good shots, a third of a second apart; frames without exactly one face are skipped (up to 8 tries).
   let taken = 0;
@@ -358,6 +372,40 @@ async function captureShots() {
   $('capture').disabled = false;
   if (taken) say(`${name}: ${taken} shot${taken === 1 ? '' : 's'} enrolled`);
   await refreshPeople();
+}
+
+/** Offers the liveness check where its optional models are served. */
+async function offerLivenessCheck() {
+  if (await liveness.probe()) {
+    $('check').disabled = false;
+    return;
+  }
+  $('check').title = 'Needs fr_liveness.onnx, fr_landmark.onnx, fr_eye.onnx and fr_pose.onnx: run scripts/fetch-models.sh, then build again';
+  $('check-state').textContent = 'models not installed';
+}
+
+/** The liveness check on the camera: the instructions in the status line, the outcome in a message. */
+async function checkLiveness() {
+  if (!stream) {
+    say('Start the camera first.', 'warn');
+    return;
+  }
+  $('check').disabled = true;
+  $('check-state').textContent = 'checking…';
+  const grab = async () => {
+    await nextFrame();
+    return grabFrame();
+  };
+  const show = (text) => { $('status').textContent = text; };
+  const result = await liveness.run(recognizer, grab, show);
+  $('check').disabled = false;
+  if (result.state === 'passed') {
+    $('check-state').textContent = 'passed';
+    say('Liveness check passed: a live person is in front of the camera.', 'info');
+  } else {
+    $('check-state').textContent = 'failed';
+    say('Liveness check failed: ' + result.reason + '.', 'warn');
+  }
 }
 
 async function enrollPhotos(files) {
@@ -392,6 +440,7 @@ async function importGallery(file) {
 $('start').onclick = startCamera;
 $('stop').onclick = stopCamera;
 $('capture').onclick = captureShots;
+$('check').onclick = checkLiveness;
 $('photos').onchange = (e) => { enrollPhotos([...e.target.files]); e.target.value = ''; };
 $('export').onclick = exportGallery;
 $('lock').onclick = lock;

@@ -3,7 +3,7 @@
 // first, and to the kept copy when the network fails (so an online visit always gets the current files). The
 // models are not kept here: the package keeps them itself in Cache Storage, checked against their sha256.
 const CACHE = 'localface-demo';
-const PAGE = ['./', 'app.js', 'style.css'];
+const PAGE = ['./', 'app.js', 'liveness.js', 'style.css'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {

@@ -1,5 +1,6 @@
 //! The `localface` command-line tool: one JSON object per input image per line on stdout, errors on stderr.
 
+mod challenge;
 mod files;
 
 use localface::backend::{block_on, Backend, Network, Target};
@@ -31,6 +32,9 @@ commands (IMAGE...: image files or folders, whose images, in subfolders too, are
                                          from its landmarks (to try recognition of occluded faces)
   liveness IMAGE...                      faces: box, score (probability of a live person, not a photo or a
                                          screen) and live (score >= 0.5), from fr_liveness.onnx
+  challenge FRAME...                     an active liveness challenge over video frames (images in order, at
+                                         --fps): blink, turn left, turn right in random order (--seed), from
+                                         fr_landmark, fr_eye and fr_pose (.onnx); one line per frame, then the outcome
   profile MODEL.tflite|MODEL.onnx       where one inference spends its time: JSON, per op (cpu) or per
                                          dispatch (gpu, with timestamp queries where the adapter has them)
 
@@ -47,6 +51,8 @@ options:
   --threads N                  images worked on at once (default: one per core); results keep the input order
   --batch N                    profile: inputs of batch N (default 1)
   --runs R                     profile: the median of R runs (default 20)
+  --fps F                      challenge: frames per second of the frames given (default 10)
+  --seed N                     challenge: the seed of the steps' order (default: from the clock)
   --fusion none|add|all        profile: which ops the GPU joins into one dispatch (default add: residual
                                ADDs into the 1x1 convolution before them; all: 3x3 depthwise ones too)
 
@@ -73,6 +79,8 @@ struct Args {
     batch: usize,
     runs: usize,
     fusion: Fusion,
+    fps: f64,
+    seed: Option<u64>,
     positional: Vec<String>,
 }
 
@@ -105,6 +113,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         batch: 1,
         runs: 20,
         fusion: Fusion::default(),
+        fps: 10.0,
+        seed: None,
         positional: vec![],
     };
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -127,6 +137,15 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
                 args.threshold = Some(
                     v.parse().ok().filter(|t: &f32| t.is_finite()).ok_or_else(|| usage(format!("--threshold {v}")))?,
                 );
+            }
+            "--fps" => {
+                let v = value(&mut it, &a)?;
+                let fps = v.parse().ok().filter(|f: &f64| (0.1..=1000.0).contains(f));
+                args.fps = fps.ok_or_else(|| usage(format!("--fps {v}: from 0.1 to 1000")))?;
+            }
+            "--seed" => {
+                let v = value(&mut it, &a)?;
+                args.seed = Some(v.parse().map_err(|_| usage(format!("--seed {v}: a whole number")))?);
             }
             "--top" => {
                 let v = value(&mut it, &a)?;
@@ -263,6 +282,7 @@ fn run(args: Args) -> Result<bool> {
         "verify" => verify(&args, &target),
         "occlude" => occlude(&args, &target),
         "liveness" => liveness(&args, &target),
+        "challenge" => challenge::challenge(&args, &target),
         other => Err(usage(format!("unknown command '{other}'"))),
     }
 }

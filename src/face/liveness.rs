@@ -81,7 +81,7 @@ pub fn crop(frame: &Rgb, [x, y, w, h]: [f32; 4]) -> Rgb {
     warp(frame, Affine([sx, 0.0, left, 0.0, sy, top]), SIDE, SIDE, Edge::Clamp)
 }
 
-fn softmax(logits: &[f32]) -> Vec<f32> {
+pub(crate) fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exp: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
     let sum: f32 = exp.iter().sum();

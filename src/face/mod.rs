@@ -1,6 +1,8 @@
 //! The face pipeline, independent of the backend: detect -> landmarks -> align -> embed.
 
 pub mod align;
+pub mod challenge;
+pub mod cues;
 pub mod detect;
 pub mod embed;
 pub mod landmarks;

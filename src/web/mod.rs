@@ -5,6 +5,7 @@
 //! glue in `js/glue.js`.
 
 mod auto;
+mod liveness;
 mod model;
 mod options;
 mod panic;

@@ -8,6 +8,8 @@ use super::{cached_model, fetch_bytes, forget_model, keep_model};
 use super::{embedded_face_js, error, face_js, frame_of, js_error, to_js, BoxJs, FaceJs, QualityJs};
 use crate::backend::{Backend, Choice, Target};
 use crate::error::ErrorKind;
+use crate::face::challenge::Challenge;
+use crate::face::cues::CueModels;
 use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
 use crate::face::liveness::Liveness;
@@ -23,9 +25,9 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 pub struct Recognizer {
-    pipeline: Pipeline,
-    options: DetectOptions,
-    landmarks: LandmarkSource,
+    pub(super) pipeline: Pipeline,
+    pub(super) options: DetectOptions,
+    pub(super) landmarks: LandmarkSource,
     metric: Metric,
     threshold: f32,
     /// What `auto` chose and why (none for a backend asked for by name).
@@ -35,7 +37,10 @@ pub struct Recognizer {
     /// while a frame is being tracked.
     tracker: RefCell<Option<(Tracker, u64)>>,
     /// The anti-spoofing model, once `loadLiveness` has given it.
-    liveness: RefCell<Option<Rc<Liveness>>>,
+    pub(super) liveness: RefCell<Option<Rc<Liveness>>>,
+    /// The eye-state and head-pose models, once `loadChallenge` has given them, and the challenge under way.
+    pub(super) cues: RefCell<Option<Rc<CueModels>>>,
+    pub(super) challenge: RefCell<Option<Challenge>>,
 }
 
 #[wasm_bindgen]
@@ -92,6 +97,8 @@ impl Recognizer {
             store: Rc::new(RefCell::new(store)),
             tracker: RefCell::new(Some((Tracker::new(TrackerConfig::default()), 0))),
             liveness: RefCell::new(None),
+            cues: RefCell::new(None),
+            challenge: RefCell::new(None),
         })
     }
 
@@ -263,50 +270,11 @@ impl Recognizer {
     }
 
     /// The enrolled people, stored in IndexedDB.
-    /// Loads the anti-spoofing model for `liveness`: `fr_liveness.onnx`, as bytes the app provides (the
-    /// package does not bundle it). It runs on the CPU: one 128x128 crop per face.
-    #[wasm_bindgen(js_name = loadLiveness)]
-    pub async fn load_liveness(&self, bytes: Vec<u8>) -> Result<(), JsValue> {
-        forced_panic_point("Recognizer.loadLiveness");
-        let model = Liveness::new(&bytes, &Target::Cpu).await.map_err(js_error)?;
-        *self.liveness.borrow_mut() = Some(Rc::new(model));
-        Ok(())
-    }
-
-    /// Per face: its box, the probability that it is a live person rather than a photo or a screen held to
-    /// the camera (`score`), and whether that counts as live (`live`).
-    pub async fn liveness(&self, source: JsValue) -> Result<JsValue, JsValue> {
-        forced_panic_point("Recognizer.liveness");
-        let model = self.liveness.borrow().clone();
-        let model =
-            model.ok_or_else(|| error(ErrorKind::Option, "no liveness model: call loadLiveness(bytes) first"))?;
-        let frame = frame_of(&source).await?;
-        let (detections, _) = self.pipeline.detect(&frame, &self.options, self.landmarks).await.map_err(js_error)?;
-        let verdicts = model.judge(&frame, &detections).await.map_err(js_error)?;
-        let faces: Vec<LivenessJs> = verdicts
-            .iter()
-            .map(|v| {
-                let [x, y, width, height] = v.bbox;
-                LivenessJs { bbox: BoxJs { x, y, width, height }, score: v.score, live: v.live }
-            })
-            .collect();
-        to_js(&faces)
-    }
-
     #[wasm_bindgen(getter)]
     pub fn gallery(&self) -> Gallery {
         forced_panic_point("Recognizer.gallery");
         Gallery { store: self.store.clone() }
     }
-}
-
-/// A face's liveness as JS sees it.
-#[derive(Serialize)]
-struct LivenessJs {
-    #[serde(rename = "box")]
-    bbox: BoxJs,
-    score: f32,
-    live: bool,
 }
 
 /// A tracked face as JS sees it: a face with its track id and whether its name is settled.

@@ -29,7 +29,7 @@ function recordRequests(context, list) {
 }
 
 function foreign(urls) {
-  const allowed = /^\/($|\?camera=on$|app\.js$|style\.css$|sw\.js$|pkg\/)/;
+  const allowed = /^\/($|\?camera=on$|app\.js$|liveness\.js$|style\.css$|sw\.js$|pkg\/|optional-models\/)/;
   return urls.filter((u) => {
     if (u.startsWith('data:') || u.startsWith('blob:')) return false;
     const url = new URL(u);
@@ -260,5 +260,46 @@ test('a gallery the browser lost from IndexedDB comes back from its copy, and th
     // Written back to IndexedDB on that load: the next one says nothing.
     assert.deepEqual(await reloadedPeople(page), [{ name: 'Bea', samples: 1 }]);
     assert.doesNotMatch(await page.textContent('#messages'), /restored/);
+  });
+});
+
+test('the liveness check passes a person who blinks and turns, fails a still photo, and guards enrolment', { timeout: 600000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  // Real frames of one woman, half a second each, looping every three seconds: eyes open (b6), closed (b4),
+  // open, head turned to her right (b7) and, as the photos have her turned one way only, b7 mirrored.
+  const doing = video('challenge-doing', 15, ['emotions-b/b6.jpg', 'emotions-b/b4.jpg', 'emotions-b/b6.jpg',
+    'emotions-b/b7.jpg', 'emotions-b/b7.jpg~mirror', 'emotions-b/b6.jpg']);
+  const still = video('challenge-still', 30, ['emotions-b/b6.jpg']);
+  await withBrowser({ camera: still }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on&challengeSeed=1');
+    await untilRecognising(page);
+    assert.equal(await page.evaluate(() => window.localface.liveness.available), true, 'the optional models are served');
+    // Enrolment waits for a check that passed.
+    await page.fill('#name', 'Bea');
+    await page.click('#capture');
+    await until(page, () => [...document.querySelectorAll('.message')].some((m) => /Check liveness first/.test(m.textContent)));
+    assert.equal(await page.evaluate(() => window.localface.people.length), 0);
+    // A photo held still: the passive model may call it live (it is a sharp photo on screen), the challenge
+    // does not: no blink, no turn within the step's six seconds.
+    await page.click('#check');
+    await until(page, () => window.localface.liveness.state === 'failed', undefined, 60000);
+    const failed = await page.evaluate(() => window.localface.liveness.reason);
+    console.log('still photo: ' + failed);
+    assert.match(failed, /within 6 s|photo or a screen/);
+  });
+  await withBrowser({ camera: doing }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on&challengeSeed=1');
+    await untilRecognising(page);
+    await page.click('#check');
+    await until(page, () => ['passed', 'failed'].includes(window.localface.liveness.state) && !window.localface.liveness.running, undefined, 60000);
+    const check = await page.evaluate(() => ({ ...window.localface.liveness }));
+    console.log(`blinking and turning: ${check.state} (${check.steps.join(', ')}) ${check.reason ?? ''}`);
+    assert.equal(check.state, 'passed', check.reason);
+    // Now enrolment goes ahead.
+    await page.fill('#name', 'Bea');
+    await page.click('#capture');
+    await until(page, () => window.localface.people.length === 1);
   });
 });

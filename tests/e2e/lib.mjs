@@ -44,6 +44,19 @@ export function video(name, frames, photos) {
   return out;
 }
 
+/** A shared photo mirrored left to right (the same person, the head turned the other way), written under
+ * target/e2e; returns its path. */
+export function mirrored(photo) {
+  const out = join(OUT, photo.replaceAll('/', '-').replace(/\.\w+$/, '-mirrored.png'));
+  if (!existsSync(out)) {
+    const python = existsSync(join(ROOT, '.venv/bin/python')) ? join(ROOT, '.venv/bin/python') : 'python3';
+    execFileSync(python, ['-c', 'import sys; from PIL import Image, ImageOps; '
+      + 'ImageOps.mirror(ImageOps.exif_transpose(Image.open(sys.argv[1])).convert("RGB")).save(sys.argv[2])',
+      join(FACES, photo), out]);
+  }
+  return out;
+}
+
 /** A shared photo with a surgical mask or dark glasses drawn over each face (`localface occlude`, from the
  * faces' landmarks), written under target/e2e; returns its path. */
 export function occluded(kind, photo) {

@@ -5,14 +5,15 @@ for FRAMES frames, at 30 fps, 4:2:0. After a photo's path:
   @G      multiply its pixels by G, as a darker room would;
   %R      blur it (Gaussian, radius R pixels of the photo as shown), as a camera out of focus would;
   ~pan    move it across the frame while zooming in (from 0.8 to 1.2 times its letterboxed size, left to
-          right), so that the face moves as a person walking past would.
+          right), so that the face moves as a person walking past would;
+  ~mirror show it mirrored left to right (the same person, the head turned the other way).
 
-Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N][@G][%R][~pan]...
+Usage: make_y4m.py OUT.y4m FRAMES PHOTO[:N][@G][%R][~pan|~mirror]...
 """
 import sys
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageOps
 
 W, H = 640, 480
 out, frames, photos = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -44,11 +45,14 @@ def shown(img, zoom=1.0, shift=0.0):
 with open(out, "wb") as f:
     f.write(f"YUV4MPEG2 W{W} H{H} F30:1 Ip A1:1 C420jpeg\n".encode())
     for spec in photos:
-        spec, pan, _ = spec.partition("~pan")
+        spec, _, motion = spec.partition("~")
+        pan = motion == "pan"
         spec, _, blur = spec.partition("%")
         spec, _, gain = spec.partition("@")
         path, _, hold = spec.partition(":")
-        img = Image.open(path).convert("RGB")
+        img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+        if motion == "mirror":
+            img = ImageOps.mirror(img)
         if gain:
             img = Image.fromarray(np.clip(np.asarray(img, dtype=np.float32) * float(gain), 0, 255).astype(np.uint8))
         if blur:

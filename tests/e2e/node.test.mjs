@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FACES, haveFaces } from './lib.mjs';
+import { FACES, haveFaces, mirrored } from './lib.mjs';
 import init, { Recognizer, TfliteModel } from '../../pkg/index.js';
 
 test('in Node.js the package enrols and identifies photos given as bytes', { timeout: 300000 }, async (t) => {
@@ -64,6 +64,45 @@ test('in Node.js the liveness model tells the spoof samples apart', { timeout: 3
     assert.deepEqual(verdicts.map((v) => v.live), [false, false, true]);
     assert.ok(verdicts[0].score < 0.2 && verdicts[1].score < 0.2 && verdicts[2].score > 0.8, JSON.stringify(verdicts));
     assert.ok(verdicts[2].box.width > 100, JSON.stringify(verdicts[2].box));
+  } finally {
+    r.free();
+  }
+});
+
+test('in Node.js the liveness challenge passes blinking and turning frames and fails a still photo', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const photo = (p) => readFileSync(join(FACES, p));
+  const model = (f) => readFileSync(new URL(`../../models/${f}`, import.meta.url));
+  await init();
+  const r = await Recognizer.create({ gallery: null });
+  try {
+    await assert.rejects(r.challengeFrame(photo('emotions-b/b6.jpg'), 0), (e) => e.name === 'OptionInvalid' && /loadChallenge/.test(e.message));
+    await assert.rejects(r.loadChallenge(model('fr_landmark.onnx'), new Uint8Array(8), model('fr_pose.onnx')), (e) => e.name === 'ModelInvalid');
+    // The models in the wrong places: refused by what they take.
+    await assert.rejects(r.loadChallenge(model('fr_eye.onnx'), model('fr_landmark.onnx'), model('fr_pose.onnx')), (e) => e.name === 'ModelInvalid');
+    await r.loadChallenge(model('fr_landmark.onnx'), model('fr_eye.onnx'), model('fr_pose.onnx'));
+    await assert.rejects(r.challengeFrame(photo('emotions-b/b6.jpg'), 0), (e) => e.name === 'OptionInvalid' && /startChallenge/.test(e.message));
+    assert.throws(() => r.startChallenge({ stepSeconds: 0 }), (e) => e.name === 'OptionInvalid');
+    // One woman's real frames (as the command-line test): open, closed, open, turned right, mirrored (left).
+    const [open, closed, right] = ['b6', 'b4', 'b7'].map((b) => photo(`emotions-b/${b}.jpg`));
+    const left = readFileSync(mirrored('emotions-b/b7.jpg'));
+    const round = [open, closed, open, right, left, open];
+    const run = async (frames, seed) => {
+      const started = r.startChallenge({ seed });
+      let last;
+      for (const [k, f] of frames.entries()) {
+        last = await r.challengeFrame(new Uint8Array(f), k * 500);
+        if (last.state !== 'running') break;
+      }
+      return { started, last };
+    };
+    const { started, last } = await run([...round, ...round, ...round, ...round], 4);
+    assert.deepEqual([...started.steps].sort(), ['blink', 'turnLeft', 'turnRight']);
+    assert.equal(last.state, 'passed', JSON.stringify(last));
+    const still = await run(Array(20).fill(open), 4);
+    assert.equal(still.last.state, 'failed');
+    assert.match(still.last.reason, /within 6 s/);
+    assert.ok(still.last.cues.eyesClosed[0] < 0.3 && Math.abs(still.last.cues.yaw) < 40, JSON.stringify(still.last.cues));
   } finally {
     r.free();
   }

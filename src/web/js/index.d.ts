@@ -57,6 +57,29 @@ export interface Enrolled { name: string; samples: number; box: Box }
 /** A face's liveness: the probability that it is a live person rather than a photo or a screen held to the
  *  camera, and whether that counts as live (0.5 or more). */
 export interface LivenessFace { box: Box; score: number; live: boolean }
+
+/** A step of the active liveness challenge. */
+export type ChallengeStep = 'blink' | 'turnLeft' | 'turnRight';
+export interface ChallengeOptions {
+  /** Fixes the steps' order (a whole number); random by default. */
+  seed?: number;
+  /** Time allowed for each step, 1 to 60 (default 6). */
+  stepSeconds?: number;
+}
+export interface ChallengeStarted { steps: ChallengeStep[]; stepSeconds: number }
+/** What a frame showed of the one face in view: the probability that each eye is closed (the eye on the
+ *  image's left first), and the head's yaw (positive: turned to the person's right), pitch and roll, degrees. */
+export interface ChallengeCues { eyesClosed: [number, number]; yaw: number; pitch: number; roll: number }
+export interface ChallengeFrame {
+  state: 'running' | 'passed' | 'failed';
+  /** The step it waits for while running. */
+  step: ChallengeStep | null;
+  steps: ChallengeStep[];
+  /** Why it failed. */
+  reason: string | null;
+  faces: number;
+  cues: ChallengeCues | null;
+}
 export interface Person { name: string; samples: number }
 /** A model's download; `cached`: read from the copy kept in Cache Storage, not downloaded. */
 export interface Progress { file: string; loaded: number; total: number; cached?: boolean }
@@ -205,6 +228,13 @@ export class Recognizer {
   loadLiveness(bytes: Uint8Array): Promise<void>;
   /** Per face, whether it is a live person; `OptionInvalid` before `loadLiveness`. */
   liveness(source: FrameSource): Promise<LivenessFace[]>;
+  /** Loads the active challenge's models (fr_landmark.onnx, fr_eye.onnx and fr_pose.onnx, not bundled). */
+  loadChallenge(landmark: Uint8Array, eye: Uint8Array, pose: Uint8Array): Promise<void>;
+  /** Starts a challenge: blink, turn left, turn right, in random order, each within `stepSeconds`. */
+  startChallenge(options?: ChallengeOptions): ChallengeStarted;
+  /** One camera frame of the challenge, seen at `timeMs` (default: now); `OptionInvalid` before
+   *  `loadChallenge` or `startChallenge`. */
+  challengeFrame(source: FrameSource, timeMs?: number): Promise<ChallengeFrame>;
   memoryBytes(): number;
 }
 
@@ -241,6 +271,10 @@ export class RecognizerWorker {
   /** Loaded again in a replaced worker. */
   loadLiveness(bytes: Uint8Array): Promise<void>;
   liveness(source: FrameSource): Promise<LivenessFace[]>;
+  /** Loaded again in a replaced worker (a challenge under way is not: start another). */
+  loadChallenge(landmark: Uint8Array, eye: Uint8Array, pose: Uint8Array): Promise<void>;
+  startChallenge(options?: ChallengeOptions): Promise<ChallengeStarted>;
+  challengeFrame(source: FrameSource, timeMs?: number): Promise<ChallengeFrame>;
   memoryBytes(): Promise<number>;
   terminate(): void;
 }

@@ -67,8 +67,10 @@ export class RecognizerWorker {
     const initOptions = { ...this._initOptions, ...(wasmUrl instanceof URL ? { wasmUrl: wasmUrl.href } : {}) };
     const info = await this._call('create', [this._options, initOptions], true);
     Object.assign(this, info);
-    // A replaced worker gets the liveness model its predecessor had.
+    // A replaced worker gets the liveness models its predecessor had (not a challenge under way: its frames
+    // went with the old worker; challengeFrame says so and the app starts another).
     if (this._liveness) await this._call('loadLiveness', [this._liveness], true);
+    if (this._challenge) await this._call('loadChallenge', this._challenge, true);
   }
 
   _answer(data) {
@@ -131,6 +133,12 @@ export class RecognizerWorker {
     this._liveness = bytes;
   }
   async liveness(source) { return this._call('liveness', [await sendable(source)]); }
+  async loadChallenge(landmark, eye, pose) {
+    await this._call('loadChallenge', [landmark, eye, pose]);
+    this._challenge = [landmark, eye, pose];
+  }
+  async startChallenge(options) { return this._call('startChallenge', [options]); }
+  async challengeFrame(source, timeMs) { return this._call('challengeFrame', [await sendable(source), timeMs]); }
   async memoryBytes() { return this._call('memoryBytes', []); }
 
   /** Stops the worker; later calls fail. */

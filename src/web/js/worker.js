@@ -31,7 +31,8 @@ async function call(method, args) {
       gallery.free();
     }
   }
-  if (!['detect', 'identify', 'track', 'resetTracks', 'enroll', 'verify', 'loadLiveness', 'liveness', 'memoryBytes'].includes(method)) {
+  if (!['detect', 'identify', 'track', 'resetTracks', 'enroll', 'verify', 'loadLiveness', 'liveness', 'loadChallenge',
+    'startChallenge', 'challengeFrame', 'memoryBytes'].includes(method)) {
     throw Object.assign(new Error('unknown method ' + method), { name: 'InputInvalid' });
   }
   return await recognizer[method](...args);
