@@ -150,7 +150,7 @@ fn one_value_slope_broadcasts_like_the_reference() {
 
 #[test]
 fn elementwise_and_pooling_match_reference() {
-    use localface::cpu::simd::elementwise::{binary, pool2d, Binary};
+    use localface::cpu::simd::elementwise::{binary, binary_scalar, pool2d, Binary};
     use localface::model::Pool;
     let mut rng = Rng(19);
     for len in [1, 3, 4, 7, 64, 1001] {
@@ -164,6 +164,13 @@ fn elementwise_and_pooling_match_reference() {
                 let want = reference::binary(&a, &[len], &b, &[len], &[len], activation, f);
                 let got = filled(len, |out| binary(&a, &b, op, activation, out));
                 assert_close(&format!("{op:?} of {len} {activation:?}"), &got, &want);
+                // One value against the tensor, on either side.
+                let want = reference::binary(&a, &[len], &b[..1], &[1], &[len], activation, f);
+                let got = filled(len, |out| binary_scalar(&a, b[0], false, op, activation, out));
+                assert_close(&format!("{op:?} of {len} and one value, {activation:?}"), &got, &want);
+                let want = reference::binary(&b[..1], &[1], &a, &[len], &[len], activation, f);
+                let got = filled(len, |out| binary_scalar(&a, b[0], true, op, activation, out));
+                assert_close(&format!("{op:?} of one value and {len}, {activation:?}"), &got, &want);
             }
         }
     }
@@ -232,5 +239,53 @@ fn convolution_with_residual_add_matches_reference() {
             simd::ConvGemm::new(&filter, fs, &bias, &[], conv).run(&x, xs, Some(skip_in), out)
         });
         assert_close(&format!("conv {xs:?} * {fs:?} + skip of {skip_channels} {activation:?}"), &got, &want);
+    }
+}
+
+#[test]
+fn data_movement_matches_reference_exactly() {
+    // PAD, SLICE and TRANSPOSE copy values: the same bits as the reference, including shapes that merge to
+    // more than four dimensions (which take the reference) and dimensions of one.
+    use localface::cpu::movement;
+    let mut rng = Rng(41);
+    let pads_cases: [(&[usize], &[[usize; 2]]); 4] = [
+        (&[1, 224, 224, 3], &[[0, 0], [1, 1], [1, 1], [0, 0]]),
+        (&[2, 5, 3, 6], &[[0, 0], [2, 0], [0, 3], [1, 2]]),
+        (&[3, 7], &[[0, 0], [0, 5]]),
+        (&[1, 2, 3, 2, 3, 2], &[[0, 0], [1, 0], [0, 1], [1, 1], [0, 2], [1, 0]]),
+    ];
+    for (shape, pads) in pads_cases {
+        let x = rng.values(shape.iter().product());
+        let out_shape: Vec<usize> = shape.iter().zip(pads).map(|(d, p)| d + p[0] + p[1]).collect();
+        let want = reference::pad(&x, shape, pads, -3.5, &out_shape);
+        let got = filled(want.len(), |out| movement::pad(&x, shape, pads, -3.5, &out_shape, out));
+        assert_eq!(got, want, "pad {shape:?} {pads:?}");
+    }
+    let slice_cases: [(&[usize], &[usize], &[usize]); 4] = [
+        (&[1, 28, 28, 116], &[0, 0, 58], &[28, 28, 58]),
+        (&[2, 5, 3, 6], &[1, 0, 2], &[3, 3, 4]),
+        (&[3, 7], &[6], &[1]),
+        (&[2, 3, 4, 5, 2], &[1, 1, 2, 0], &[2, 2, 3, 2]),
+    ];
+    for (shape, starts, sizes) in slice_cases {
+        let x = rng.values(shape.iter().product());
+        let out_shape = [&shape[..1], sizes].concat();
+        let want = reference::slice(&x, shape, starts, &out_shape);
+        let got = filled(want.len(), |out| movement::slice(&x, shape, starts, &out_shape, out));
+        assert_eq!(got, want, "slice {shape:?} from {starts:?}");
+    }
+    let transpose_cases: [(&[usize], &[usize]); 6] = [
+        (&[1, 28, 28, 2, 58], &[0, 1, 2, 4, 3]),
+        (&[2, 5, 3, 6], &[0, 3, 1, 2]),
+        (&[2, 6, 5, 3], &[0, 2, 3, 1]),
+        (&[1, 7, 1, 4], &[0, 3, 2, 1]),
+        (&[2, 3, 2, 3, 2, 3], &[0, 5, 3, 1, 4, 2]),
+        (&[3, 4], &[0, 1]),
+    ];
+    for (shape, perm) in transpose_cases {
+        let x = rng.values(shape.iter().product());
+        let want = reference::transpose(&x, shape, perm);
+        let got = filled(want.len(), |out| movement::transpose(&x, shape, perm, out));
+        assert_eq!(got, want, "transpose {shape:?} by {perm:?}");
     }
 }

@@ -2,6 +2,7 @@
 //! plain scalar kernels; `simd` the fast ones, whose weights `CpuModel` lays out once at load.
 
 pub mod fuse;
+pub mod movement;
 pub mod reference;
 pub mod simd;
 
@@ -135,7 +136,14 @@ impl CpuModel {
             let x = get(0);
             let xs = || dims4(&shapes[node.inputs[0]]);
             let same_shapes = || node.inputs.len() == 2 && shapes[node.inputs[0]] == shapes[node.inputs[1]];
-            use simd::elementwise::{binary, pool2d, resize_bilinear, Binary};
+            // Which input is a single value the other is scaled or shifted by (the output has the other's shape).
+            let scalar = || {
+                (0..2).find(|&k| {
+                    let count = |i: usize| shapes[node.inputs[i]].iter().product::<usize>();
+                    node.inputs.len() == 2 && count(k) == 1 && shapes[node.inputs[1 - k]] == shapes[step.output]
+                })
+            };
+            use simd::elementwise::{binary, binary_scalar, pool2d, resize_bilinear, Binary};
             match (&self.fast[k], &node.op) {
                 (Some(Fast::Conv(c)), _) if step.add.is_some() => {
                     let skip = step.add.map(|a| simd::Skip { data: get(3), channels: shapes[a.skip][3] });
@@ -147,14 +155,35 @@ impl CpuModel {
                 (None, Op::Add(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Add, *a, out)),
                 (None, Op::Sub(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Sub, *a, out)),
                 (None, Op::Mul(a)) if same_shapes() => with(&|out| binary(x, get(1), Binary::Mul, *a, out)),
+                (None, Op::Add(a) | Op::Sub(a) | Op::Mul(a)) if scalar().is_some() => {
+                    let (k, op) = (scalar().expect("checked"), binary_op(&node.op));
+                    with(&|out| binary_scalar(get(1 - k), get(k)[0], k == 0, op, *a, out))
+                }
                 (None, Op::MaxPool2d(p)) => with(&|out| pool2d(x, xs(), p, true, out)),
                 (None, Op::AvgPool2d(p)) => with(&|out| pool2d(x, xs(), p, false, out)),
+                (None, Op::Pad { pads, value }) => {
+                    with(&|out| movement::pad(x, &shapes[node.inputs[0]], pads, *value, &shapes[step.output], out))
+                }
+                (None, Op::Slice { starts, .. }) => {
+                    with(&|out| movement::slice(x, &shapes[node.inputs[0]], starts, &shapes[step.output], out))
+                }
+                (None, Op::Transpose(perm)) => with(&|out| movement::transpose(x, &shapes[node.inputs[0]], perm, out)),
                 (None, &Op::ResizeBilinear { size, align_corners, half_pixel_centers }) => {
                     with(&|out| resize_bilinear(x, xs(), size, [align_corners, half_pixel_centers], out))
                 }
                 _ => reference_step(graph, step, get, shapes),
             }
         }
+    }
+}
+
+/// The fast binary kernels' op of an ADD, SUB or MUL.
+fn binary_op(op: &Op) -> simd::elementwise::Binary {
+    use simd::elementwise::Binary;
+    match op {
+        Op::Add(_) => Binary::Add,
+        Op::Sub(_) => Binary::Sub,
+        _ => Binary::Mul,
     }
 }
 

@@ -79,7 +79,7 @@ pub(super) fn slice(node: &NodeShapes, starts: &[usize]) -> Result<Step> {
 /// A transposition: output dimension d reads at the input's stride along `perm[d]`. Input dimensions that
 /// stay together, in order, are merged first (a channel shuffle's five dimensions become three).
 pub(super) fn transpose(node: &NodeShapes, perm: &[usize]) -> Result<Step> {
-    let (dims, perm) = merged_transpose(node.input(0), perm);
+    let (dims, perm) = crate::model::shape::merged_transpose(node.input(0), perm);
     let in_strides = strides(&dims);
     let out_dims: Vec<usize> = perm.iter().map(|&p| dims[p]).collect();
     let view = View {
@@ -142,31 +142,6 @@ fn rearrange(node: &NodeShapes, view: View, value: f32) -> Result<Step> {
         _pad0: 0,
     };
     Ok(Step { params: KernelParams::Rearrange(params), bindings: node.one_input(), groups })
-}
-
-/// The same transposition on fewer dimensions: dimensions of one dropped, and input dimensions that follow
-/// each other in the permutation merged into one.
-fn merged_transpose(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let kept: Vec<usize> = perm.iter().copied().filter(|&p| shape[p] != 1).collect();
-    // Runs of the permutation whose input dimensions are consecutive.
-    let mut runs: Vec<Vec<usize>> = Vec::new();
-    for &p in &kept {
-        match runs.last_mut() {
-            Some(run) if *run.last().expect("runs are not empty") + 1 == p => run.push(p),
-            _ => runs.push(vec![p]),
-        }
-    }
-    let mut by_input: Vec<usize> = (0..runs.len()).collect();
-    by_input.sort_by_key(|&r| runs[r][0]);
-    let dims: Vec<usize> = by_input.iter().map(|&r| runs[r].iter().map(|&p| shape[p]).product()).collect();
-    let mut perm_out = vec![0; runs.len()];
-    for (position, &r) in by_input.iter().enumerate() {
-        perm_out[r] = position;
-    }
-    if dims.is_empty() {
-        return (vec![1], vec![0]);
-    }
-    (dims, perm_out)
 }
 
 /// Row-major strides of a shape.

@@ -276,6 +276,31 @@ fn slice(input: &[usize], starts: &[usize], sizes: &[usize]) -> Result<Vec<usize
     Ok([&input[..1], sizes].concat())
 }
 
+/// The same transposition on fewer dimensions: dimensions of one dropped, and input dimensions that follow
+/// each other in the permutation merged into one.
+pub fn merged_transpose(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let kept: Vec<usize> = perm.iter().copied().filter(|&p| shape[p] != 1).collect();
+    // Runs of the permutation whose input dimensions are consecutive.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &p in &kept {
+        match runs.last_mut() {
+            Some(run) if *run.last().expect("runs are not empty") + 1 == p => run.push(p),
+            _ => runs.push(vec![p]),
+        }
+    }
+    let mut by_input: Vec<usize> = (0..runs.len()).collect();
+    by_input.sort_by_key(|&r| runs[r][0]);
+    let dims: Vec<usize> = by_input.iter().map(|&r| runs[r].iter().map(|&p| shape[p]).product()).collect();
+    let mut perm_out = vec![0; runs.len()];
+    for (position, &r) in by_input.iter().enumerate() {
+        perm_out[r] = position;
+    }
+    if dims.is_empty() {
+        return (vec![1], vec![0]);
+    }
+    (dims, perm_out)
+}
+
 /// A RESHAPE target made independent of the batch: where the file's reshape keeps the first dimension,
 /// it becomes -1 so that any batch passes through.
 pub fn reshape_target(declared_input: &[usize], target: &[i64]) -> Result<Vec<i64>> {

@@ -43,6 +43,35 @@ pub fn binary(a: &[f32], b: &[f32], op: Binary, activation: Activation, out: &mu
     }
 }
 
+/// `a op s` (or `s op a` when `scalar_first`) for a tensor and one value, then the activation: a tensor
+/// scaled or shifted by a constant. Every element of `out` (as long as `a`) is written.
+pub fn binary_scalar(a: &[f32], s: f32, scalar_first: bool, op: Binary, activation: Activation, out: &mut [f32]) {
+    let out = &mut out[..a.len()];
+    let (zero, s4) = (F4::splat(0.0), F4::splat(s));
+    let apply = |x: F4| {
+        let v = match (op, scalar_first) {
+            (Binary::Add, _) => x + s4,
+            (Binary::Sub, false) => x + s4 * F4::splat(-1.0),
+            (Binary::Sub, true) => s4 + x * F4::splat(-1.0),
+            (Binary::Mul, _) => x * s4,
+        };
+        activate4(v, activation, zero)
+    };
+    let body = a.len() / 4 * 4;
+    for i in (0..body).step_by(4) {
+        apply(F4::load(&a[i..])).store(&mut out[i..]);
+    }
+    for i in body..a.len() {
+        let v = match (op, scalar_first) {
+            (Binary::Add, _) => a[i] + s,
+            (Binary::Sub, false) => a[i] - s,
+            (Binary::Sub, true) => s - a[i],
+            (Binary::Mul, _) => a[i] * s,
+        };
+        out[i] = activate(v, activation, &[], 0);
+    }
+}
+
 /// Max or average pooling, channels four at a time (average: over the taps inside the input, as TFLite).
 /// Every element of `out` is written.
 pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]) {
