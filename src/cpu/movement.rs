@@ -5,15 +5,7 @@
 
 use super::reference;
 use crate::model::shape::merged_transpose;
-
-/// Row-major strides of a shape.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut out = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        out[d] = out[d + 1] * shape[d + 1];
-    }
-    out
-}
+use crate::model::shape::strides;
 
 /// A shape of at most four dimensions padded with ones on the left, with its strides (0 for the padding).
 fn four(dims: &[usize], strides: &[usize]) -> Option<([usize; 4], [usize; 4])> {

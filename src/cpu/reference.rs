@@ -4,6 +4,7 @@
 //!
 //! Shapes have been checked by shape inference before a kernel runs; kernels only index within them.
 
+use crate::model::shape::strides;
 use crate::model::shape::window;
 use crate::model::{Activation, Conv, Pool};
 
@@ -160,15 +161,6 @@ pub fn fully_connected(
         }
     }
     out
-}
-
-/// Row-major strides of a shape.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        s[d] = s[d + 1] * shape[d + 1];
-    }
-    s
 }
 
 /// For each element of `out_shape`, the index of the element of `shape` that broadcasts onto it.

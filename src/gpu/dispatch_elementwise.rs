@@ -8,6 +8,7 @@ use super::params::{
     BinaryOp, BinaryParams, CopyParams, RearrangeParams, ReduceOp, ReduceParams, UnaryOp, UnaryParams,
 };
 use crate::error::Result;
+use crate::model::shape::strides;
 use crate::model::Activation;
 
 pub(super) fn binary(node: &NodeShapes, op: BinaryOp, act: Activation) -> Result<Step> {
@@ -142,15 +143,6 @@ fn rearrange(node: &NodeShapes, view: View, value: f32) -> Result<Step> {
         _pad0: 0,
     };
     Ok(Step { params: KernelParams::Rearrange(params), bindings: node.one_input(), groups })
-}
-
-/// Row-major strides of a shape.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut out = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        out[d] = out[d + 1] * shape[d + 1];
-    }
-    out
 }
 
 /// One copy per input, each into its place along the axis.

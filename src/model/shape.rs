@@ -16,6 +16,15 @@ pub fn element_count(shape: &[usize]) -> Result<usize> {
     Ok(n)
 }
 
+/// Row-major strides of a shape.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut out = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        out[d] = out[d + 1] * shape[d + 1];
+    }
+    out
+}
+
 /// Output size and padding before, for one spatial dimension of a convolution or pooling window.
 pub fn window(input: usize, filter: usize, stride: usize, dilation: usize, padding: Padding) -> Result<(usize, usize)> {
     let effective = effective_size(filter, stride, dilation)?;

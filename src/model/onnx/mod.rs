@@ -21,6 +21,7 @@ mod movement;
 pub mod proto;
 mod shape_ops;
 
+use super::shape::strides;
 use super::{shape, Graph, Node, Op, TensorId, TensorInfo};
 use crate::error::{model_err, Result};
 use std::collections::HashMap;
@@ -169,15 +170,6 @@ fn natural(rank: usize) -> Vec<usize> {
 /// The graph's shape of an ONNX shape kept in `order`.
 fn physical(shape: &[usize], order: &[usize]) -> Vec<usize> {
     order.iter().map(|&a| shape[a]).collect()
-}
-
-/// Row-major strides of a shape.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut out = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        out[d] = out[d + 1] * shape[d + 1];
-    }
-    out
 }
 
 /// A constant of ONNX shape `shape` laid out in `order`.
