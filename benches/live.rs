@@ -63,7 +63,7 @@ fn main() {
     .unwrap();
     // The live loop's options: no tiles (the web API's default for video).
     let options = DetectOptions { tiles: false, ..p.detector.default_options() };
-    let mut gallery = Gallery::new(p.embedder.dim);
+    let mut gallery = Gallery::new(p.embedder.dim, &p.embedder.name);
     for (name, file) in [("ada", "emotions-a/a3.jpg"), ("amy", "amy/amy1.png"), ("raj", "raj/raj1.png")] {
         let faces = block_on(p.faces(&photo(file), &p.detector.default_options(), LandmarkSource::Onet)).unwrap();
         gallery.add(name, &largest(faces).unwrap().embedding).unwrap();

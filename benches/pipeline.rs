@@ -66,7 +66,7 @@ fn jpeg(frame: &Rgb) -> Vec<u8> {
 
 /// A gallery of `n` random unit embeddings under 1,000 names.
 fn big_gallery(n: usize, dim: usize) -> Gallery {
-    let mut g = Gallery::new(dim);
+    let mut g = Gallery::new(dim, "MobileFaceNet");
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut e = vec![0.0f32; dim];
     for i in 0..n {

@@ -1,5 +1,6 @@
 //! Development aid: leave-one-out identification and similarity distributions on the shared face crops,
-//! for each landmark source. `cargo run --release --example evaluate`
+//! for each landmark source. `cargo run --release --example evaluate [EMBEDDER]` (default
+//! models/MobileFaceNet.tflite; models/fr_feature.onnx for the second embedder)
 use localface::backend::{block_on, Target};
 use localface::face::detect::Range;
 use localface::face::{LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
@@ -13,11 +14,12 @@ fn main() {
         &read(SHORT_RANGE),
         Range::Short,
         Some(&read(ONET)),
-        &read(MOBILEFACENET),
+        &std::env::args().nth(1).map_or_else(|| read(MOBILEFACENET), |path| std::fs::read(path).unwrap()),
         &Target::Cpu,
     ))
     .unwrap();
     let opts = p.detector.default_options();
+    println!("embedder {} ({}-d)", p.embedder.name, p.embedder.dim);
     for source in [LandmarkSource::Onet, LandmarkSource::BlazeFace] {
         let mut items = vec![];
         let mut files: Vec<(usize, String)> = vec![];
@@ -86,6 +88,11 @@ fn main() {
             same.len(),
             diff.len()
         );
+        for t in [0.35, 0.4, 0.45, 0.5, p.embedder.spec.cosine_threshold] {
+            let (rejects, accepts) =
+                (same.iter().filter(|&&s| s < t).count(), diff.iter().filter(|&&d| d >= t).count());
+            println!("  at {t}: {accepts} false accepts of {}, {rejects} false rejects of {}", diff.len(), same.len());
+        }
         let hist = |v: &[f32]| {
             (0..10)
                 .map(|b| v.iter().filter(|&&x| ((x * 10.0).floor() as i32).clamp(0, 9) == b).count())

@@ -4,13 +4,22 @@
 //! the shot alone, then the product's enrolment (`Pipeline::templates`: the shot and its masked and glasses
 //! templates, matched with their margins). Prints same-person acceptance and false accepts among all
 //! different-person pairs, the margins the shared photos call for, and a leave-one-person-out check of them.
-//! `cargo run --release --example occlusion`
+//! `cargo run --release --example occlusion [EMBEDDER]` (default models/MobileFaceNet.tflite), at the
+//! embedder's own threshold.
 use localface::backend::{block_on, Target};
 use localface::face::detect::Range;
 use localface::face::occlusion::Occlusion;
 use localface::face::{alignment, largest, Face, LandmarkSource, Pipeline, MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::Rgb;
-use localface::gallery::{dot, Template, DEFAULT_COSINE_THRESHOLD};
+use localface::gallery::{dot, Template};
+use std::sync::OnceLock;
+
+/// The embedder's threshold, set once in `main`.
+static THRESHOLD: OnceLock<f32> = OnceLock::new();
+
+fn threshold() -> f32 {
+    *THRESHOLD.get().expect("set in main")
+}
 
 const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "raj", "sheldon", "stuart"];
 const KINDS: [&str; 3] = ["clean", "mask", "sunglasses"];
@@ -87,7 +96,7 @@ fn margins_needed(enrolled: &[Enrolled], probes: &[Probe], counts: impl Fn(usize
             }
         }
         // Just above the highest: a similarity equal to the threshold is a match.
-        (highest - DEFAULT_COSINE_THRESHOLD + 0.005).max(0.0)
+        (highest - threshold() + 0.005).max(0.0)
     })
 }
 
@@ -107,7 +116,7 @@ fn tally(
         }
         let Some(e) = &probe.embedding else { continue };
         for (person, templates) in enrolled.iter().enumerate().filter(|(q, _)| counts(probe.person, *q)) {
-            let accepted = score(e, templates, margins) >= DEFAULT_COSINE_THRESHOLD;
+            let accepted = score(e, templates, margins) >= threshold();
             if person == probe.person {
                 row[1] += 1;
                 row[2] += accepted as usize;
@@ -136,14 +145,16 @@ fn main() {
         &read(SHORT_RANGE),
         Range::Short,
         Some(&read(ONET)),
-        &read(MOBILEFACENET),
+        &std::env::args().nth(1).map_or_else(|| read(MOBILEFACENET), |path| std::fs::read(path).unwrap()),
         &Target::Cpu,
     ))
     .unwrap();
+    THRESHOLD.set(p.embedder.spec.cosine_threshold).expect("set once");
+    println!("embedder {} ({}-d), threshold {}", p.embedder.name, p.embedder.dim, threshold());
     let (enrolled, probes) = collect(&p);
     let all = |_: usize, _: usize| true;
     print("shots only:", tally(&enrolled, &probes, None, all));
-    let product = OCCLUDED.map(|t| t.margin());
+    let product = OCCLUDED.map(|t| t.margin(&p.embedder.name));
     print(
         &format!("shots and occluded templates, the product's margins {product:?}:"),
         tally(&enrolled, &probes, Some(product), all),

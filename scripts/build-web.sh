@@ -73,11 +73,11 @@ if [ "$target" = web ]; then
   (cd www/pkg && find . -type f \( -name '*.js' -o -name '*.wasm' \) | sed 's|^\./||' | sort) |
     node -e 'console.log(JSON.stringify(require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean)))' \
     > www/pkg/shell.json
-  # The demo's liveness check uses four optional models (not in the package: their origin is not
-  # documented); served beside the page when scripts/fetch-models.sh has fetched them.
+  # The demo's liveness check uses four optional models, and its second embedder a fifth (not in the
+  # package: their origin is not documented); served beside the page when fetch-models.sh has them.
   rm -rf www/optional-models
   mkdir -p www/optional-models
-  for m in fr_liveness.onnx fr_landmark.onnx fr_eye.onnx fr_pose.onnx; do
+  for m in fr_liveness.onnx fr_landmark.onnx fr_eye.onnx fr_pose.onnx fr_feature.onnx; do
     if [ -f "models/$m" ]; then cp "models/$m" www/optional-models/; fi
   done
 fi

@@ -99,7 +99,7 @@ fn unit(seed: usize, dim: usize) -> Vec<f32> {
 
 #[test]
 fn bad_gallery_files() {
-    let mut g = Gallery::new(8);
+    let mut g = Gallery::new(8, "MobileFaceNet");
     g.add("ada", &unit(1, 8)).unwrap();
     g.add("bea", &unit(2, 8)).unwrap();
     let bytes = g.to_bytes();
@@ -109,8 +109,8 @@ fn bad_gallery_files() {
     let mut flipped = bytes.clone();
     flipped[40] ^= 4;
     assert!(load(&flipped).contains("checksum mismatch"));
-    let future = resealed(bytes.clone(), |b| b[8..12].copy_from_slice(&3u32.to_le_bytes()));
-    assert!(load(&future).contains("version 3, this build reads versions 1 and 2"));
+    let future = resealed(bytes.clone(), |b| b[8..12].copy_from_slice(&4u32.to_le_bytes()));
+    assert!(load(&future).contains("version 4, this build reads versions 1 to 3"));
     // Both names spelled "ada": the file is refused rather than merged.
     let twice = resealed(bytes.clone(), |b| {
         let at = b.windows(3).position(|w| w == b"bea").unwrap();
@@ -123,7 +123,7 @@ fn bad_gallery_files() {
 #[test]
 fn a_gallery_of_100000_people_saves_loads_and_searches() {
     let dim = 192;
-    let mut g = Gallery::new(dim);
+    let mut g = Gallery::new(dim, "MobileFaceNet");
     for p in 0..100_000 {
         g.add(&format!("person {p}"), &unit(p, dim)).unwrap();
     }

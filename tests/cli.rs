@@ -468,3 +468,43 @@ fn the_challenge_passes_a_person_who_blinks_and_turns_and_fails_a_still_photo() 
     let out = challenge(1, &[vec![closed.clone(); 4], vec![open.clone(); 16]].concat());
     assert_eq!(out["passed"], false, "{out}");
 }
+
+#[test]
+fn the_second_embedder_keeps_its_own_gallery() {
+    if !have_faces() || !models_dir().join("fr_feature.onnx").exists() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("localface-cli-embedder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fr = models_dir().join("fr_feature.onnx").display().to_string();
+    let gallery = dir.join("fr.lfg").display().to_string();
+    // fr_feature's 512-d embeddings, its own threshold (0.4), its own gallery.
+    let out = localface(&["embed", "--embedder", &fr, &path("amy/amy1.png")]);
+    assert_eq!(json_lines(&out)[0]["faces"][0]["embedding"].as_array().unwrap().len(), 512);
+    let out = localface(&["enroll", "--embedder", &fr, "--gallery", &gallery, "amy", &path("amy/amy1.png")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = localface(&[
+        "identify",
+        "--embedder",
+        &fr,
+        "--gallery",
+        &gallery,
+        &path("amy/amy4.png"),
+        &path("raj/raj1.png"),
+    ]);
+    let lines = json_lines(&out);
+    assert_eq!((lines[0]["faces"][0]["name"].as_str(), lines[1]["faces"][0]["name"].as_str()), (Some("amy"), None));
+    let verdict =
+        &json_lines(&localface(&["verify", "--embedder", &fr, &path("raj/raj3.png"), &path("raj/raj4.png")]))[0];
+    assert_eq!((verdict["same"].as_bool(), verdict["threshold"].as_f64()), (Some(true), Some(0.4)));
+    // The default embedder refuses that gallery, and fr_feature a MobileFaceNet one, saying which made it.
+    let out = localface(&["identify", "--gallery", &gallery, &path("amy/amy4.png")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("made by the embedder fr_feature (512-d), not by MobileFaceNet (192-d)"), "{stderr}");
+    let mobile = dir.join("mobile.lfg").display().to_string();
+    assert!(localface(&["enroll", "--gallery", &mobile, "amy", &path("amy/amy1.png")]).status.success());
+    let out = localface(&["enroll", "--embedder", &fr, "--gallery", &mobile, "amy", &path("amy/amy2.png")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("made by the embedder MobileFaceNet"), "{out:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -29,7 +29,7 @@ fn load(rel: &str) -> Rgb {
 
 fn enrolled(people: &[(&str, &str)]) -> Gallery {
     let p = pipeline();
-    let mut g = Gallery::new(p.embedder.dim);
+    let mut g = Gallery::new(p.embedder.dim, &p.embedder.name);
     for (name, photo) in people {
         let faces = block_on(p.faces(&load(photo), &p.detector.default_options(), LandmarkSource::Onet)).unwrap();
         g.add(name, &largest(faces).unwrap().embedding).unwrap();

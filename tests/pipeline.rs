@@ -63,7 +63,7 @@ fn leave_one_out_rank_one_on_the_face_crops() {
     assert_eq!(all.len(), 40);
     let mut correct = 0;
     for (i, (who, file, e)) in all.iter().enumerate() {
-        let mut g = Gallery::new(e.len());
+        let mut g = Gallery::new(e.len(), "MobileFaceNet");
         for (j, (other, _, f)) in all.iter().enumerate() {
             if j != i {
                 g.add(other, f).unwrap();
@@ -89,8 +89,8 @@ fn photo_sets_are_one_person_each_and_no_one_else() {
     for set in ["emotions-a", "emotions-b", "vlado"] {
         for (i, (who, file, e)) in all.iter().enumerate().filter(|(_, (w, _, _))| w == set) {
             // Everyone enrolled, this photo left out: it must be recognised as its own person.
-            let mut with = Gallery::new(e.len());
-            let mut without = Gallery::new(e.len());
+            let mut with = Gallery::new(e.len(), "MobileFaceNet");
+            let mut without = Gallery::new(e.len(), "MobileFaceNet");
             for (j, (other, _, f)) in all.iter().enumerate() {
                 if j != i {
                     with.add(other, f).unwrap();
@@ -354,7 +354,7 @@ fn a_garbage_gallery_file_is_an_error() {
     assert!(Gallery::load(&path, None).unwrap_err().to_string().contains("not a localface gallery"));
     // A real gallery, saved, truncated: refused; saved again: fine.
     let e: Vec<f32> = (0..192).map(|i| (i as f32).sin()).collect();
-    let mut g = Gallery::new(e.len());
+    let mut g = Gallery::new(e.len(), "MobileFaceNet");
     g.add("amy", &e).unwrap();
     g.save(&path, None).unwrap();
     let bytes = std::fs::read(&path).unwrap();

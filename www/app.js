@@ -57,7 +57,7 @@ async function load() {
     await init(initOptions);
     // ?backend=gpu|cpu overrides the automatic choice (a hardware GPU if there is one, else the CPU).
     const backend = params.get('backend') || 'auto';
-    const options = { backend, onProgress: progress, ...(passphrase ? { passphrase } : {}) };
+    const options = { backend, onProgress: progress, ...(passphrase ? { passphrase } : {}), ...embedderOptions() };
     if (recognizer) recognizer.terminate();
     recognizer = null;
     recognizer = await RecognizerWorker.create(options, initOptions);
@@ -84,6 +84,8 @@ async function load() {
   $('progress').hidden = true;
   state.ready = true;
   state.kernels = recognizer.kernels;
+  state.embedder = $('embedder').value;
+  state.threshold = recognizer.threshold;
   showBackend();
   if (recognizer.galleryRestored) {
     say(`Your gallery was restored from its copy in this browser's Cache Storage: ${recognizer.galleryRestored}.`, 'info', 0);
@@ -103,6 +105,28 @@ async function load() {
   await offerLivenessCheck();
   await refreshPeople();
   if (params.get('camera') === 'on') startCamera();
+}
+
+/** The embedder chosen (?embedder= or the list): fr_feature, an optional model served beside the page, keeps
+ *  its own stored gallery, as a gallery refuses another embedder's embeddings. */
+function embedderOptions() {
+  const embedder = $('embedder').value;
+  if (embedder === 'MobileFaceNet') return {};
+  return { embedder, embedderUrl: new URL('optional-models/fr_feature.onnx', location.href).href, gallery: embedder };
+}
+
+/** Offers fr_feature where it is served, and reloads the recognizer when the embedder changes. */
+async function offerEmbedders() {
+  const served = await fetch('optional-models/fr_feature.onnx', { method: 'HEAD' }).then((r) => r.ok, () => false);
+  $('embedder').querySelector('[value=fr_feature]').disabled = !served;
+  if (served && params.get('embedder') === 'fr_feature') $('embedder').value = 'fr_feature';
+  $('embedder').onchange = async () => {
+    const wasRunning = state.running;
+    if (wasRunning) stopCamera();
+    state.ready = false;
+    await load();
+    if (wasRunning && state.ready) startCamera();
+  };
 }
 
 /** Shows where the networks run; says so once if the GPU failed and the CPU took over. */
@@ -447,4 +471,4 @@ $('lock').onclick = lock;
 $('import').onchange = (e) => { if (e.target.files[0]) importGallery(e.target.files[0]); e.target.value = ''; };
 // Offline after one visit (sw.js). Where there is no service worker (an insecure page), online only.
 navigator.serviceWorker?.register('sw.js').catch((e) => console.warn('no offline copy:', e.message));
-load();
+offerEmbedders().then(load);

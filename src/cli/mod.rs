@@ -22,7 +22,7 @@ const USAGE: &str = "usage: localface <command> [options] ...
 
 commands (IMAGE...: image files or folders, whose images, in subfolders too, are taken in path order):
   detect IMAGE...                        faces: box, score, landmarks
-  embed IMAGE...                         faces: box, score, 192-d embedding
+  embed IMAGE...                         faces: box, score, embedding (192-d; 512-d with fr_feature)
   embed --aligned CROP...                embeddings of 112x112 crops that are already aligned
   enroll --gallery FILE NAME IMAGE...    add NAME's face (one per image) to the gallery (created if absent);
                                          a shot too small, blurred, turned away or badly lit is refused
@@ -40,6 +40,8 @@ commands (IMAGE...: image files or folders, whose images, in subfolders too, are
 
 options:
   --models DIR                 folder of the .tflite models (default: models, or $LOCALFACE_MODELS)
+  --embedder PATH              the embedding model (default: MobileFaceNet.tflite of the models folder; also
+                               fr_feature.onnx, with its own threshold); a gallery keeps its embedder's name
   --backend cpu|gpu|auto       where the networks run (default auto: a hardware GPU if there is one, else the CPU)
   --detector short|full        BlazeFace short range (default; faces within 2 m) or full range (group photos)
   --landmarks onet|blazeface   align with O-Net's 5 points (default) or BlazeFace's 4 keypoints
@@ -81,6 +83,7 @@ struct Args {
     fusion: Fusion,
     fps: f64,
     seed: Option<u64>,
+    embedder: Option<PathBuf>,
     positional: Vec<String>,
 }
 
@@ -115,6 +118,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
         fusion: Fusion::default(),
         fps: 10.0,
         seed: None,
+        embedder: None,
         positional: vec![],
     };
     let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -127,6 +131,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
                 args.own_models = true;
             }
             "--gallery" => args.gallery = Some(value(&mut it, &a)?.into()),
+            "--embedder" => args.embedder = Some(value(&mut it, &a)?.into()),
             "--backend" => args.backend = parsed(value(&mut it, &a)?)?,
             "--detector" => args.range = parsed(value(&mut it, &a)?)?,
             "--landmarks" => args.landmarks = parsed(value(&mut it, &a)?)?,
@@ -191,8 +196,28 @@ fn load_pipeline(args: &Args, target: &Target) -> Result<Pipeline> {
         Err(e) if e.kind() == ErrorKind::Io => None,
         other => Some(other?),
     };
-    let embedder = read_model(args, MOBILEFACENET)?;
-    block_on(Pipeline::new(&detector, args.range, onet.as_deref(), &embedder, target))
+    block_on(Pipeline::new(&detector, args.range, onet.as_deref(), &embedder_bytes(args)?, target))
+}
+
+/// The embedder's file: `--embedder PATH` (which embedder it is, its checksum says), else MobileFaceNet of
+/// the models folder.
+fn embedder_bytes(args: &Args) -> Result<Vec<u8>> {
+    match &args.embedder {
+        Some(path) => std::fs::read(path).map_err(|e| Error::io(format!("{}: {e}", path.display()))),
+        None => read_model(args, MOBILEFACENET),
+    }
+}
+
+/// The threshold: `--threshold`, else the embedder's own under the metric.
+fn threshold(args: &Args, p: &Pipeline) -> f32 {
+    args.threshold.unwrap_or(args.metric.threshold_of(p.embedder.spec.cosine_threshold))
+}
+
+/// The gallery file, refused when another embedder made it.
+fn load_gallery(path: &Path, p: &Pipeline) -> Result<Gallery> {
+    let gallery = Gallery::load(path, passphrase().as_deref())?;
+    gallery.check_embedder(&p.embedder.name, p.embedder.dim).map_err(|e| e.context(path.display()))?;
+    Ok(gallery)
 }
 
 /// Says once, on stderr, that the GPU failed and the work went on on the CPU.
@@ -273,7 +298,7 @@ fn run(args: Args) -> Result<bool> {
         let target = resolve(&args, || Ok(graph.clone()))?;
         return profile(&args, &target, &path, graph);
     }
-    let target = resolve(&args, || Graph::from_tflite(&read_model(&args, MOBILEFACENET)?))?;
+    let target = resolve(&args, || Graph::from_model_file(&embedder_bytes(&args)?))?;
     match args.command.as_str() {
         "embed" if args.aligned => embed_aligned(&args, &target),
         "detect" | "embed" => detect_or_embed(&args, &target),
@@ -299,8 +324,8 @@ fn resolve(args: &Args, embedder: impl FnOnce() -> Result<Graph>) -> Result<Targ
 /// `embed --aligned CROP...`: embeddings of crops already aligned to the template.
 fn embed_aligned(args: &Args, target: &Target) -> Result<bool> {
     need_files(args, 1)?;
-    let graph = Graph::from_tflite(&read_model(args, MOBILEFACENET)?)?;
-    let embedder = Embedder::new(block_on(Network::load(graph, target)))?;
+    let bytes = embedder_bytes(args)?;
+    let embedder = Embedder::new(block_on(Network::load(Graph::from_model_file(&bytes)?, target)), &bytes)?;
     let ok = for_each_file(args, &args.positional, |f| {
         let crop = align::fit(&frame::load(f)?, align::CROP);
         let e = block_on(embedder.embed(std::slice::from_ref(&crop)))?.remove(0);
@@ -352,8 +377,8 @@ fn enroll(args: &Args, target: &Target) -> Result<bool> {
     let p = load_pipeline(args, target)?;
     let opts = detect_options(&p, args);
     let mut gallery = match path.exists() {
-        true => Gallery::load(path, passphrase().as_deref())?,
-        false => Gallery::new(p.embedder.dim),
+        true => load_gallery(path, &p)?,
+        false => Gallery::new(p.embedder.dim, &p.embedder.name),
     };
     let name = args.positional[0].clone();
     // The faces and their templates in parallel; the gallery takes them in input order.
@@ -428,10 +453,10 @@ fn liveness(args: &Args, target: &Target) -> Result<bool> {
 /// `identify --gallery FILE IMAGE...`: each face's name (or null) and score, with `--top K` candidates.
 fn identify(args: &Args, target: &Target) -> Result<bool> {
     need_files(args, 1)?;
-    let gallery = Gallery::load(gallery_path(args)?, passphrase().as_deref())?;
     let p = load_pipeline(args, target)?;
+    let gallery = load_gallery(gallery_path(args)?, &p)?;
     let opts = detect_options(&p, args);
-    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
+    let threshold = threshold(args, &p);
     let key = score_key(args.metric);
     let ok = for_each_file(args, &args.positional, |f| {
         let faces = block_on(p.faces(&frame::load(f)?, &opts, args.landmarks))?;
@@ -467,7 +492,7 @@ fn verify(args: &Args, target: &Target) -> Result<bool> {
     };
     let (a, b) = (embed(&args.positional[0])?, embed(&args.positional[1])?);
     report_fallback(p.fallback(), target);
-    let threshold = args.threshold.unwrap_or(args.metric.default_threshold());
+    let threshold = threshold(args, &p);
     let score = args.metric.score(&a.embedding, &b.embedding);
     let same = args.metric.accepts(score, threshold);
     println!(

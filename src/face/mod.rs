@@ -107,13 +107,13 @@ impl Pipeline {
         embedder: &[u8],
         target: &Target,
     ) -> Result<Pipeline> {
-        let graph = |bytes: &[u8], which: &str| Graph::from_tflite(bytes).context(format!("the {which} model"));
+        let graph = |bytes: &[u8], which: &str| Graph::from_model_file(bytes).context(format!("the {which} model"));
         let detector = Detector::new(Network::load(graph(detector, "detector")?, target).await, range)?;
         let landmarker = match onet {
             Some(bytes) => Some(Landmarker::new(Network::load(graph(bytes, "landmark")?, target).await)?),
             None => None,
         };
-        let embedder = Embedder::new(Network::load(graph(embedder, "embedder")?, target).await)?;
+        let embedder = Embedder::new(Network::load(graph(embedder, "embedder")?, target).await, embedder)?;
         Ok(Pipeline { detector, landmarker, embedder })
     }
 

@@ -461,7 +461,7 @@ mod tests {
 
     #[test]
     fn a_name_settles_and_one_blurred_frame_does_not_change_it() {
-        let mut g = Gallery::new(4);
+        let mut g = Gallery::new(4, "MobileFaceNet");
         g.add("ada", &unit(0, 4)).unwrap();
         g.add("bob", &unit(1, 4)).unwrap();
         let judge = Judge { gallery: &g, metric: Metric::Cosine, threshold: 0.5 };
@@ -483,7 +483,7 @@ mod tests {
 
     #[test]
     fn a_stranger_stays_unnamed_and_a_name_needs_a_margin_to_change() {
-        let mut g = Gallery::new(4);
+        let mut g = Gallery::new(4, "MobileFaceNet");
         g.add("ada", &unit(0, 4)).unwrap();
         g.add("bob", &unit(1, 4)).unwrap();
         let judge = Judge { gallery: &g, metric: Metric::Cosine, threshold: 0.5 };

@@ -1,25 +1,31 @@
-//! The gallery's bytes on disk (and in the browser's storage). Little-endian, version 2:
+//! The gallery's bytes on disk (and in the browser's storage). Little-endian, version 3:
 //!
 //! ```text
 //! "LFGALLRY"  magic, 8 bytes
-//! u32         version (2)
+//! u32         version (3)
 //! u32         dim: the embedding width
 //! u32         people
 //! u32         rows: embeddings, all people together
+//! u16, UTF-8  the embedder's name (`face::embed::Embedder::name`), at most 64 bytes
 //! people x    u16 name length, UTF-8 name
 //! rows x      u32 person index, u32 template (0 shot, 1 masked, 2 sunglasses), dim x f32
 //! u32         CRC-32 (IEEE) of everything before it
 //! ```
 //!
-//! Version 1 (before occluded templates) is the same without the template field: every row is a shot.
-//! Galleries are always written as version 2; both are read. Every count is checked against the bytes that
+//! Version 2 (before the embedder's name) is the same without it: MobileFaceNet made every gallery then.
+//! Version 1 (before occluded templates) is version 2 without the template field: every row is a shot.
+//! Galleries are always written as version 3; all three are read. Every count is checked against the bytes that
 //! must hold it before anything is allocated.
 
 use super::{check_name, crc32, Gallery, Template, MAX_DIM};
 use crate::error::{Error, ErrorKind, Result};
 
 const MAGIC: &[u8; 8] = b"LFGALLRY";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// The longest embedder name a file may hold.
+const MAX_EMBEDDER: usize = 64;
+/// The embedder of every gallery written before version 3.
+const EARLIER_EMBEDDER: &str = "MobileFaceNet";
 
 impl Gallery {
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -28,6 +34,8 @@ impl Gallery {
         for v in [VERSION, self.dim as u32, self.names.len() as u32, self.owner.len() as u32] {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        out.extend_from_slice(&(self.embedder.len() as u16).to_le_bytes());
+        out.extend_from_slice(self.embedder.as_bytes());
         for name in &self.names {
             out.extend_from_slice(&(name.len() as u16).to_le_bytes());
             out.extend_from_slice(name.as_bytes());
@@ -51,8 +59,8 @@ impl Gallery {
         let stored = u32::from_le_bytes(tail.try_into().expect("4 bytes"));
         let mut r = Reader { bytes: body, pos: 8 };
         let version = r.u32()?;
-        if version != 1 && version != VERSION {
-            return bad(format!("version {version}, this build reads versions 1 and {VERSION}"));
+        if !(1..=VERSION).contains(&version) {
+            return bad(format!("version {version}, this build reads versions 1 to {VERSION}"));
         }
         if crc32(body) != stored {
             return bad("checksum mismatch: the file is corrupt or truncated".into());
@@ -66,7 +74,17 @@ impl Gallery {
         if people.saturating_mul(2) > r.left() || rows.saturating_mul(row_bytes) > r.left() || people > rows {
             return bad(format!("{people} people and {rows} embeddings do not fit in {} bytes", bytes.len()));
         }
-        let mut g = Gallery::new(dim);
+        let embedder = match version {
+            3 => {
+                let len = r.u16()? as usize;
+                if len == 0 || len > MAX_EMBEDDER {
+                    return bad(format!("an embedder name of {len} bytes"));
+                }
+                std::str::from_utf8(r.take(len)?).map_err(|_| corrupt("the embedder name is not UTF-8"))?
+            }
+            _ => EARLIER_EMBEDDER,
+        };
+        let mut g = Gallery::new(dim, embedder);
         read_names(&mut r, people, &mut g)?;
         g.matrix.reserve_exact(rows * dim);
         g.owner.reserve_exact(rows);
@@ -180,15 +198,34 @@ mod tests {
         let g = Gallery::from_bytes(&sealed_crc(b)).unwrap();
         assert_eq!((g.names(), g.count("ada"), g.len()), (&["ada".to_string()][..], 2, 2));
         assert!(g.templates.iter().all(|&t| t == Template::Shot));
-        // Written back, it is version 2.
+        // Made by MobileFaceNet, the only embedder then; written back, it is version 3 and says so.
+        assert_eq!(g.embedder(), "MobileFaceNet");
         assert_eq!(g.to_bytes()[8..12], VERSION.to_le_bytes());
+        assert_eq!(Gallery::from_bytes(&g.to_bytes()).unwrap().embedder(), "MobileFaceNet");
+    }
+
+    #[test]
+    fn the_embedder_name_is_kept_and_checked() {
+        let mut g = sample();
+        g.embedder = "fr_feature".into();
+        let back = Gallery::from_bytes(&g.to_bytes()).unwrap();
+        assert_eq!(back.embedder(), "fr_feature");
+        assert!(back.check_embedder("fr_feature", back.dim()).is_ok());
+        let e = back.check_embedder("MobileFaceNet", back.dim()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::GalleryCorrupt);
+        assert!(e.message().contains("made by the embedder fr_feature"), "{e}");
+        // An empty or overlong name is refused.
+        let mut bytes = g.to_bytes();
+        bytes[24..26].copy_from_slice(&0u16.to_le_bytes());
+        assert!(Gallery::from_bytes(&sealed_crc(bytes)).unwrap_err().to_string().contains("embedder name of 0 bytes"));
     }
 
     #[test]
     fn unknown_templates_and_template_only_people_are_refused() {
         let bytes = sample().to_bytes();
-        // The rows start after the header (24 bytes) and the names ("ada", "bob": 2 + 3 each).
-        let rows = 24 + 10;
+        // The rows start after the header (24 bytes), the embedder's name ("MobileFaceNet": 2 + 13) and the
+        // names ("ada", "bob": 2 + 3 each).
+        let rows = 24 + 15 + 10;
         let row = 8 + 4 * 8;
         let mut b = bytes.clone();
         b[rows + 4..rows + 8].copy_from_slice(&7u32.to_le_bytes());

@@ -55,9 +55,14 @@ impl Metric {
 
     /// The default threshold under this metric, from the cosine threshold measured on the shared photos.
     pub fn default_threshold(self) -> f32 {
+        self.threshold_of(DEFAULT_COSINE_THRESHOLD)
+    }
+
+    /// A cosine threshold (an embedder's own, `face::embed::Spec`) under this metric.
+    pub fn threshold_of(self, cosine: f32) -> f32 {
         match self {
-            Metric::Cosine => DEFAULT_COSINE_THRESHOLD,
-            Metric::Euclidean => cosine_to_distance(DEFAULT_COSINE_THRESHOLD),
+            Metric::Cosine => cosine,
+            Metric::Euclidean => cosine_to_distance(cosine),
         }
     }
 }
@@ -85,14 +90,14 @@ pub enum Template {
 }
 
 impl Template {
-    /// How much more than the threshold this template's cosine similarity must reach: above the highest
-    /// different-person similarity to such templates among the shared photos, clean and occluded
-    /// (`examples/occlusion.rs`, figures in the README).
-    pub fn margin(self) -> f32 {
+    /// How much more than the threshold this template's cosine similarity must reach, for the embedder
+    /// named `embedder` (each has its own: `face::embed::Spec`; another file takes MobileFaceNet's).
+    pub fn margin(self, embedder: &str) -> f32 {
+        let spec = crate::face::embed::Spec::named(embedder).unwrap_or(&crate::face::embed::SPECS[0]);
         match self {
             Template::Shot => 0.0,
-            Template::Masked => MASKED_MARGIN,
-            Template::Sunglasses => SUNGLASSES_MARGIN,
+            Template::Masked => spec.masked_margin,
+            Template::Sunglasses => spec.sunglasses_margin,
         }
     }
 
@@ -101,9 +106,6 @@ impl Template {
         [Template::Shot, Template::Masked, Template::Sunglasses].into_iter().find(|&t| t as u32 == code)
     }
 }
-
-const MASKED_MARGIN: f32 = 0.11;
-const SUNGLASSES_MARGIN: f32 = 0.04;
 
 /// For unit vectors, |a - b| = sqrt(2 - 2 cos).
 pub fn cosine_to_distance(cos: f32) -> f32 {
@@ -150,6 +152,8 @@ impl Identity {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gallery {
     dim: usize,
+    /// The embedder that made the embeddings.
+    embedder: String,
     names: Vec<String>,
     /// rows x dim, row-major.
     matrix: Vec<f32>,
@@ -160,12 +164,34 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    pub fn new(dim: usize) -> Gallery {
-        Gallery { dim, names: vec![], matrix: vec![], owner: vec![], templates: vec![] }
+    /// An empty gallery of `dim`-d embeddings made by the embedder named `embedder`.
+    pub fn new(dim: usize, embedder: &str) -> Gallery {
+        Gallery { dim, embedder: embedder.to_string(), names: vec![], matrix: vec![], owner: vec![], templates: vec![] }
     }
 
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The name of the embedder that made the gallery's embeddings (`face::embed::Embedder::name`).
+    pub fn embedder(&self) -> &str {
+        &self.embedder
+    }
+
+    /// Refuses a gallery made by another embedder than the one named `embedder` (of `dim`-d embeddings):
+    /// its embeddings and the new ones would not compare. The command line and the web API both check here.
+    pub fn check_embedder(&self, embedder: &str, dim: usize) -> Result<()> {
+        if self.embedder != embedder || self.dim != dim {
+            return Err(Error::new(
+                ErrorKind::GalleryCorrupt,
+                format!(
+                    "the gallery was made by the embedder {} ({}-d), not by {embedder} ({dim}-d): its people \
+                     would not be found; use that embedder, or another gallery",
+                    self.embedder, self.dim
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn names(&self) -> &[String] {
@@ -282,7 +308,7 @@ impl Gallery {
         }
         let mut best = vec![f32::NEG_INFINITY; self.names.len()];
         for ((row, &o), &t) in self.matrix.chunks_exact(self.dim).zip(&self.owner).zip(&self.templates) {
-            let s = dot(row, query) - t.margin();
+            let s = dot(row, query) - t.margin(&self.embedder);
             let b = &mut best[o as usize];
             *b = b.max(s);
         }
@@ -380,7 +406,7 @@ pub(super) mod tests {
     }
 
     pub(super) fn sample() -> Gallery {
-        let mut g = Gallery::new(8);
+        let mut g = Gallery::new(8, "MobileFaceNet");
         g.add("ada", &unit(1, 8)).unwrap();
         g.add("bob", &unit(2, 8)).unwrap();
         g.add("ada", &unit(3, 8)).unwrap();
@@ -407,9 +433,10 @@ pub(super) mod tests {
         // Bob's masked template matches exactly, less its margin; his shot would score lower.
         let m = g.search(&unit(4, 8), 1, Metric::Cosine);
         assert_eq!(m[0].name, "bob");
-        assert!((m[0].score - (1.0 - Template::Masked.margin())).abs() < 1e-5, "{m:?}");
-        assert!(Template::Masked.margin() > 0.0 && Template::Sunglasses.margin() > 0.0);
-        let threshold = 1.0 - Template::Masked.margin() / 2.0;
+        let margin = |t: Template| t.margin("MobileFaceNet");
+        assert!((m[0].score - (1.0 - margin(Template::Masked))).abs() < 1e-5, "{m:?}");
+        assert!(margin(Template::Masked) > 0.0 && margin(Template::Sunglasses) > 0.0);
+        let threshold = 1.0 - margin(Template::Masked) / 2.0;
         assert_eq!(g.identify(&unit(4, 8), Metric::Cosine, threshold, 1).name, None);
         // Templates are not shots, and cannot enrol anyone on their own.
         assert_eq!((g.count("bob"), g.count("ada"), g.len()), (1, 2, 4));

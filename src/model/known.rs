@@ -28,14 +28,19 @@ pub const ONNX_MODELS: [(&str, &str); 6] = [
     ("fr_pose.onnx", "72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d"),
 ];
 
+/// The sha256 (hex) of a default or ONNX model, by file name.
+pub fn sha256_of(file: &str) -> Option<&'static str> {
+    DEFAULT_MODELS.iter().chain(&ONNX_MODELS).find(|(f, _)| *f == file).map(|(_, sum)| *sum)
+}
+
 /// Checks the bytes of a default model (or of one of the ONNX models) against its sha256; a file not on the
 /// lists is an error too (only those models are looked up by name).
 pub fn check_default(file: &str, bytes: &[u8]) -> Result<()> {
-    let Some((_, want)) = DEFAULT_MODELS.iter().chain(&ONNX_MODELS).find(|(f, _)| *f == file) else {
+    let Some(want) = sha256_of(file) else {
         return Err(Error::model(format!("{file} is not one of the default models")));
     };
     let got: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-    if got != *want {
+    if got != want {
         return Err(Error::model(format!(
             "{file}: sha256 {got}, expected {want}: the file is corrupt or not the default model \
              (fetch it again with scripts/fetch-models.sh, or reload the page)"

@@ -25,7 +25,7 @@ pub(super) async fn auto_target(embedder_bytes: &[u8]) -> (Target, Choice) {
         Some(k) => remembered_choice(k).await,
         None => None,
     };
-    let (target, choice) = Target::auto(|| Graph::from_tflite(embedder_bytes), remembered).await;
+    let (target, choice) = Target::auto(|| Graph::from_model_file(embedder_bytes), remembered).await;
     if let (Some(k), true, false) = (&key, choice.measured(), choice.remembered) {
         remember_choice(k, &choice).await;
     }

@@ -28,6 +28,10 @@ struct Options {
     tiles: Option<bool>,
     /// Encrypts the stored gallery (AES-256-GCM, key from PBKDF2); needed to read it back.
     passphrase: Option<String>,
+    /// "MobileFaceNet" (default) or "fr_feature" (`face::embed::SPECS`).
+    embedder: Option<String>,
+    /// Where the embedder's file is, when not with the other models (fr_feature is not in the package).
+    embedder_url: Option<String>,
     // `gallery` (the IndexedDB key, or null for memory only) is read apart: serde cannot tell null from absent.
     // So is `packageModels` (set by the package's index.js: file name to URL, or to a function reading the
     // file in Node.js), which holds functions.
@@ -44,6 +48,9 @@ pub(super) struct Settings {
     pub(super) gallery: Option<String>,
     pub(super) models: Models,
     pub(super) passphrase: Option<String>,
+    /// The embedder's file name, and where to fetch it from when not with the other models.
+    pub(super) embedder: &'static str,
+    pub(super) embedder_url: Option<String>,
 }
 
 /// Where `Recognizer.create` fetches the models from.
@@ -107,6 +114,7 @@ impl Settings {
         let range: Range = choice(o.detector, "short").parse().map_err(js_error)?;
         let landmarks: LandmarkSource = choice(o.landmarks, "onet").parse().map_err(js_error)?;
         let metric: Metric = choice(o.metric, "cosine").parse().map_err(js_error)?;
+        let embedder = crate::face::embed::Spec::named(&choice(o.embedder, "MobileFaceNet")).map_err(js_error)?.file;
         if o.threshold.is_some_and(|t| !t.is_finite()) {
             return Err(error(ErrorKind::Option, "threshold must be a finite number"));
         }
@@ -125,6 +133,8 @@ impl Settings {
             gallery,
             models,
             passphrase: o.passphrase.filter(|p| !p.is_empty()),
+            embedder,
+            embedder_url: o.embedder_url,
         })
     }
 }

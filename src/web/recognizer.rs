@@ -14,7 +14,7 @@ use crate::face::detect::{DetectOptions, Range};
 use crate::face::live::{name_faces, TrackedFace};
 use crate::face::liveness::Liveness;
 use crate::face::track::{Judge, Tracker, TrackerConfig};
-use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, MOBILEFACENET, ONET, SHORT_RANGE};
+use crate::face::{self, Face, LandmarkSource, Pipeline, FULL_RANGE, ONET, SHORT_RANGE};
 use crate::frame::Rgb;
 use crate::gallery::Metric;
 use crate::model::{known, Graph};
@@ -57,14 +57,15 @@ impl Recognizer {
         let settings = Settings::parse(options)?;
         let detector_file = if settings.range == Range::Full { FULL_RANGE } else { SHORT_RANGE };
         let mut bytes = Vec::new();
-        for file in [detector_file, ONET, MOBILEFACENET] {
+        for file in [detector_file, ONET, settings.embedder] {
             bytes.push(model_bytes(&settings, file, &on_progress).await?);
         }
         Recognizer::build(settings, &bytes[0], &bytes[1], &bytes[2]).await
     }
 
     /// Like `create`, with the model files given as bytes (for apps that bundle or cache them themselves):
-    /// the BlazeFace detector (short or full range, as `options.detector` says), O-Net, MobileFaceNet.
+    /// the BlazeFace detector (short or full range, as `options.detector` says), O-Net, the embedder
+    /// (MobileFaceNet, or fr_feature.onnx: which one, its bytes say).
     #[wasm_bindgen(js_name = fromModels)]
     pub async fn from_models(
         detector: Vec<u8>,
@@ -82,17 +83,19 @@ impl Recognizer {
                 let (target, choice) = auto_target(embedder).await;
                 (target, Some(choice))
             }
-            other => (Target::resolve(other, || Graph::from_tflite(embedder)).await.map_err(js_error)?.0, None),
+            other => (Target::resolve(other, || Graph::from_model_file(embedder)).await.map_err(js_error)?.0, None),
         };
         let pipeline = Pipeline::new(detector, s.range, Some(onet), embedder, &target).await.map_err(js_error)?;
-        let store = Store::open(s.gallery, s.passphrase, pipeline.embedder.dim).await?;
+        let embedder = &pipeline.embedder;
+        let store = Store::open(s.gallery, s.passphrase, embedder.dim, &embedder.name).await?;
+        let threshold = s.threshold.unwrap_or(s.metric.threshold_of(embedder.spec.cosine_threshold));
         let options = DetectOptions { tiles: s.tiles, ..pipeline.detector.default_options() };
         Ok(Recognizer {
             pipeline,
             options,
             landmarks: s.landmarks,
             metric: s.metric,
-            threshold: s.threshold.unwrap_or(s.metric.default_threshold()),
+            threshold,
             choice,
             store: Rc::new(RefCell::new(store)),
             tracker: RefCell::new(Some((Tracker::new(TrackerConfig::default()), 0))),
@@ -300,12 +303,18 @@ fn tracked_js(t: &TrackedFace) -> TrackedJs {
 /// A model file's bytes, fetched (or read, in Node.js), and checked against the default models' sha256 when
 /// they are the package's.
 async fn model_bytes(settings: &Settings, file: &str, on_progress: &JsValue) -> Result<Vec<u8>, JsValue> {
-    match settings.models.source(file) {
+    let source = match &settings.embedder_url {
+        Some(url) if file == settings.embedder => (ModelSource::Url(url.clone()), true),
+        _ => settings.models.source(file),
+    };
+    match source {
         (ModelSource::Url(url), true) => package_model(&url, file, on_progress).await,
         (ModelSource::Url(url), false) => {
             let data = download(&url, file, on_progress).await?;
             // Said here, where the address is known: a server's page in place of a model.
-            crate::model::tflite::check_identifier(&data).map_err(|e| js_error(e.context(&url)))?;
+            if file.ends_with(".tflite") {
+                crate::model::tflite::check_identifier(&data).map_err(|e| js_error(e.context(&url)))?;
+            }
             Ok(data)
         }
         (ModelSource::Read(read), check) => {

@@ -70,12 +70,19 @@ pub(super) struct Store {
 pub(super) type Shared = Rc<RefCell<Store>>;
 
 impl Store {
-    /// The gallery stored under `key` (IndexedDB), or one in memory only when `key` is None.
-    pub(super) async fn open(key: Option<String>, passphrase: Option<String>, dim: usize) -> Result<Store, JsValue> {
+    /// The gallery stored under `key` (IndexedDB), or one in memory only when `key` is None, for the
+    /// embedder named `embedder` (of `dim`-d embeddings): a stored gallery another embedder made is refused.
+    pub(super) async fn open(
+        key: Option<String>,
+        passphrase: Option<String>,
+        dim: usize,
+        embedder: &str,
+    ) -> Result<Store, JsValue> {
         let (gallery, seal, restored) = match &key {
-            Some(key) => load_store(key, passphrase.as_deref(), dim).await?,
-            None => (gallery::Gallery::new(dim), None, None),
+            Some(key) => load_store(key, passphrase.as_deref(), dim, embedder).await?,
+            None => (gallery::Gallery::new(dim, embedder), None, None),
         };
+        gallery.check_embedder(embedder, dim).map_err(js_error)?;
         Ok(Store { gallery, key, seal, passphrase, saving: false, restored, generation: 0 })
     }
 }
@@ -125,6 +132,7 @@ async fn load_store(
     key: &str,
     passphrase: Option<&str>,
     dim: usize,
+    embedder: &str,
 ) -> Result<(gallery::Gallery, Option<Seal>, Option<String>), JsValue> {
     let stored = load_gallery(DATABASE, key).await?;
     // `{ bytes, restored }`, or null when nothing is stored (reading a field of null fails: None).
@@ -147,7 +155,7 @@ async fn load_store(
     }
     let g = match bytes {
         Some(b) => gallery::Gallery::from_bytes(&b).map_err(unreadable)?,
-        None => gallery::Gallery::new(dim),
+        None => gallery::Gallery::new(dim, embedder),
     };
     let Some(p) = passphrase else { return Ok((g, None, restored)) };
     // Stored encrypted at once, so that the gallery stays locked from now on, even while empty.
@@ -191,7 +199,7 @@ impl Gallery {
     pub async fn clear(&self) -> Result<(), JsValue> {
         forced_panic_point("Gallery.clear");
         change_gallery(&self.store, |g| {
-            *g = gallery::Gallery::new(g.dim());
+            *g = gallery::Gallery::new(g.dim(), g.embedder());
             Ok(())
         })
         .await
@@ -234,12 +242,7 @@ impl Gallery {
         };
         let imported = gallery::Gallery::from_bytes(&plain).map_err(js_error)?;
         change_gallery(&self.store, |g| {
-            if imported.dim() != g.dim() {
-                return Err(crate::Error::new(
-                    ErrorKind::GalleryCorrupt,
-                    format!("the file holds {}-d embeddings, this model makes {}", imported.dim(), g.dim()),
-                ));
-            }
+            imported.check_embedder(g.embedder(), g.dim())?;
             *g = imported;
             Ok(())
         })

@@ -75,6 +75,8 @@ test('an enrolled person is recognised live, a stranger is not, and the gallery 
 
     // Enrol from the camera: three shots of the one face in front of it.
     await page.fill('#name', 'Ada');
+    // A fake camera shows photos: enrol without the liveness check the page asks for by default.
+    await page.uncheck('#check-before-enroll');
     await page.click('#capture');
     await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3);
 
@@ -139,6 +141,8 @@ test('a poor shot is refused while capturing, and the page says how to make a be
     await page.goto(server.url + '/?camera=on');
     await until(page, () => window.localface.ready && window.localface.frames > 3);
     await page.fill('#name', 'Ada');
+    // A fake camera shows photos: enrol without the liveness check the page asks for by default.
+    await page.uncheck('#check-before-enroll');
     await page.click('#capture');
     await until(page, () => document.querySelector('#messages').textContent.includes('Only 0 of 3 shots'), undefined, 60000);
     const messages = await page.textContent('#messages');
@@ -196,6 +200,8 @@ test('the demo says why it runs on the CPU, and recognises on WebGPU when asked 
     assert.equal(await page.evaluate(() => window.localface.backend), 'gpu');
     assert.equal(await page.textContent('#backend'), 'WebGPU');
     await page.fill('#name', 'Ada');
+    // A fake camera shows photos: enrol without the liveness check the page asks for by default.
+    await page.uncheck('#check-before-enroll');
     await page.click('#capture');
     await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3, undefined, 300000);
     const seen = await facesOver(page, 20);
@@ -301,5 +307,26 @@ test('the liveness check passes a person who blinks and turns, fails a still pho
     await page.fill('#name', 'Bea');
     await page.click('#capture');
     await until(page, () => window.localface.people.length === 1);
+  });
+});
+
+test('the demo runs on the second embedder with its own threshold and gallery', { timeout: 600000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const personA = video('person-a', 30, ['emotions-a/a1.jpg:150', 'emotions-a/a2.jpg', 'emotions-a/a5.jpg', 'emotions-a/a7.jpg', 'emotions-a/a8.jpg']);
+  const profile = mkdtempSync(join(tmpdir(), 'localface-e2e-embedder-'));
+  await withBrowser({ profile, camera: personA }, async (context) => {
+    const page = await context.newPage();
+    await page.goto(server.url + '/?camera=on&embedder=fr_feature');
+    await untilRecognising(page);
+    assert.deepEqual(await page.evaluate(() => [window.localface.embedder, window.localface.threshold]), ['fr_feature', Math.fround(0.4)]);
+    await page.fill('#name', 'Ada');
+    await page.uncheck('#check-before-enroll');
+    await page.click('#capture');
+    await until(page, () => window.localface.people.length === 1 && window.localface.people[0].samples === 3);
+    assertNamed(await facesOver(page, 20), 'Ada', 0.6);
+    // Back to MobileFaceNet: its own gallery, empty; Ada stays in fr_feature's.
+    await page.selectOption('#embedder', 'MobileFaceNet');
+    await until(page, () => window.localface.ready && window.localface.embedder === 'MobileFaceNet');
+    assert.equal(await page.evaluate(() => window.localface.people.length), 0);
   });
 });

@@ -107,3 +107,29 @@ test('in Node.js the liveness challenge passes blinking and turning frames and f
     r.free();
   }
 });
+
+test('in Node.js the second embedder gives its own embeddings, threshold and gallery', { timeout: 300000 }, async (t) => {
+  if (!haveFaces()) return t.skip('no shared photos');
+  const photo = (p) => readFileSync(join(FACES, p));
+  const pkg = (f) => readFileSync(new URL(`../../pkg/models/${f}`, import.meta.url));
+  const fr = readFileSync(new URL('../../models/fr_feature.onnx', import.meta.url));
+  await init();
+  await assert.rejects(Recognizer.create({ embedder: 'ArcFace' }), (e) => e.name === 'OptionInvalid' && /MobileFaceNet, fr_feature/.test(e.message));
+  // fromModels takes fr_feature's bytes: which embedder it is, they say.
+  const r = await Recognizer.fromModels(pkg('face_detection_short_range.tflite'), pkg('onet.tflite'), fr, { gallery: null });
+  const mobile = await Recognizer.create({ gallery: null });
+  try {
+    assert.equal(r.threshold, Math.fround(0.4));
+    assert.equal(mobile.threshold, 0.5);
+    await r.enroll('Amy', photo('amy/amy1.png'));
+    const found = await r.identify(photo('amy/amy4.png'));
+    assert.deepEqual(found.map((f) => f.name), ['Amy']);
+    // Its gallery file, imported where MobileFaceNet embeds: refused by name.
+    const file = await r.gallery.export();
+    await assert.rejects(mobile.gallery.import(file), (e) => e.name === 'GalleryCorrupt' && /made by the embedder fr_feature/.test(e.message));
+    assert.deepEqual(await mobile.gallery.people(), []);
+  } finally {
+    r.free();
+    mobile.free();
+  }
+});
