@@ -82,7 +82,6 @@ async function load() {
   state.locked = false;
   showLock();
   $('progress').hidden = true;
-  state.ready = true;
   state.kernels = recognizer.kernels;
   state.embedder = $('embedder').value;
   state.threshold = recognizer.threshold;
@@ -104,6 +103,8 @@ async function load() {
   for (const id of ['start', 'capture', 'export']) $(id).disabled = false;
   await offerLivenessCheck();
   await refreshPeople();
+  // Ready only once the gallery shown is this recognizer's (a reload for another embedder swaps it).
+  state.ready = true;
   if (params.get('camera') === 'on') startCamera();
 }
 
