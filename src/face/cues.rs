@@ -131,7 +131,7 @@ impl CueModels {
     }
 
     /// The 68 points of the face in `bbox`, in frame pixels.
-    async fn points(&self, frame: &Rgb, [x, y, w, h]: [f32; 4]) -> Result<Vec<[f32; 2]>> {
+    pub async fn points(&self, frame: &Rgb, [x, y, w, h]: [f32; 4]) -> Result<Vec<[f32; 2]>> {
         let side = LANDMARK_SCALE * w.max(h);
         let (left, top) = (x + w / 2.0 - side / 2.0, y + h / 2.0 - side / 2.0);
         let crop = square(frame, [x + w / 2.0, y + h / 2.0], side, LANDMARK_SIDE);
