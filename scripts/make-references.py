@@ -130,10 +130,11 @@ for path in FRAMES:
     x = (np.asarray(img, dtype=np.float32)[None] - 127.0) / 128.0
     run_onnx("fr_detect.onnx", os.path.basename(path)[:-4], x.astype(np.float32))
 
-# Every op the ONNX reader takes, in one small model built by tests/onnx.rs (opset 11), on face crops.
+# Every op the ONNX reader takes, in one small model (opset 11) that make-references.sh wrote beside the
+# references with the tests' own builder (tests/common/onnx_build.rs), on face crops.
 for person in PEOPLE[:4]:
     x = rgb(f"{person}/{person}1.png", 32)[None] / 255.0
-    run_onnx("onnx-ops.onnx", person, x.astype(np.float32), path="tests/data/onnx-ops.onnx")
+    run_onnx("onnx-ops.onnx", person, x.astype(np.float32), path=os.path.join(out_dir, "onnx-ops.onnx"))
 
 with open(os.path.join(out_dir, "manifest.json"), "w") as f:
     json.dump({"interpreter": "ai-edge-litert, onnxruntime", "cases": cases}, f, indent=1)

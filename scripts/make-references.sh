@@ -14,4 +14,7 @@ if [ ! -f "$faces/amy/amy1.png" ]; then
   echo "make-references: SKIPPED: no face photos in $faces (the shared data folder is absent); the fidelity tests skip too"
   exit 0
 fi
+mkdir -p "$out"
+# The model of every op the ONNX reader takes, built by the tests' own code (never committed).
+cargo run --release --quiet --example onnx_ops_model -- "$out/onnx-ops.onnx"
 TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore .venv/bin/python scripts/make-references.py models "$faces" "$out"

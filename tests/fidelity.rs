@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::references::cases;
+use common::onnx_build::OPS_MODEL;
+use common::references::{self, cases};
 use common::*;
 use localface::backend::{Network, Target};
 use localface::cpu::fuse::Plan;
@@ -166,10 +167,15 @@ fn onnx_models_match_onnxruntime() {
             );
         }
     }
-    // Every op the reader takes, in one model of them (tests/onnx.rs writes it).
-    let ops = Graph::from_onnx(&std::fs::read(root().join("tests/data/onnx-ops.onnx")).unwrap()).unwrap();
+    // Every op the reader takes, in one model of them; onnxruntime ran the copy make-references.sh wrote.
+    let bytes = common::onnx_build::ops_model();
+    if cases(OPS_MODEL).is_some() {
+        let ran = std::fs::read(references::references_dir().join(OPS_MODEL)).unwrap();
+        assert!(ran == bytes, "the references' {OPS_MODEL} is stale: run scripts/make-references.sh");
+    }
+    let ops = Graph::from_onnx(&bytes).unwrap();
     for backend in BACKENDS {
-        let worst = compare_graph("onnx-ops.onnx", ops.clone(), 1e-5, backend.clone());
+        let worst = compare_graph(OPS_MODEL, ops.clone(), 1e-5, backend.clone());
         println!(
             "onnx-ops.onnx on {}: worst max abs difference (softmax, gate, mean) vs onnxruntime {:?}",
             kernels(&backend),

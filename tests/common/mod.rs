@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: where the models, photos and reference outputs are.
 #![allow(dead_code)]
 
+pub mod onnx_build;
 pub mod references;
 pub mod tflite_writer;
 

@@ -28,7 +28,8 @@ struct Array {
     shape: Vec<usize>,
 }
 
-fn references_dir() -> PathBuf {
+/// Where `scripts/make-references.sh` wrote them.
+pub fn references_dir() -> PathBuf {
     std::env::var_os("LOCALFACE_REFERENCES").map_or_else(|| root().join("target/references"), PathBuf::from)
 }
 
