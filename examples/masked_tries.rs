@@ -17,21 +17,12 @@ use localface::face::{MOBILEFACENET, ONET, SHORT_RANGE};
 use localface::frame::Rgb;
 use serde_json::{json, Value};
 
-const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "raj", "sheldon", "stuart"];
+#[path = "common/occlusion_people.rs"]
+mod occlusion_people;
+
 /// The second look's window: this many times the box's longer side, at the short-range model's input size.
 const LOOK_SCALE: f32 = 2.5;
 const LOOK_SIDE: usize = 128;
-
-/// (person, photo path), the photos in the `occlusion` example's order: the first of each person enrols.
-fn photos() -> Vec<(String, String)> {
-    let dir = std::env::var("LOCALFACE_FACES").unwrap_or_else(|_| "../shared/data/faces".into());
-    let dir = dir.as_str();
-    let mut out: Vec<(String, String)> =
-        PEOPLE.iter().flat_map(|p| (1..=5).map(move |i| (p.to_string(), format!("{dir}/{p}/{p}{i}.png")))).collect();
-    out.extend((1..=8).map(|i| ("emotions-a".to_string(), format!("{dir}/emotions-a/a{i}.jpg"))));
-    out.extend((1..=7).map(|i| ("emotions-b".to_string(), format!("{dir}/emotions-b/b{i}.jpg"))));
-    out
-}
 
 /// BlazeFace's best score for a face near the centre of a window 2.5 times the detection's box.
 fn second_look(p: &Pipeline, d: &Detection, frame: &Rgb) -> f32 {
@@ -98,7 +89,10 @@ fn main() {
     ))
     .unwrap();
     let cues = block_on(CueModels::new(&read(LANDMARK), &read(EYE), &read(POSE), &Target::Cpu)).unwrap();
-    for (person, path) in photos() {
+    let photos = occlusion_people::people()
+        .into_iter()
+        .flat_map(|(person, paths)| paths.into_iter().map(move |p| (person.clone(), p)));
+    for (person, path) in photos {
         let frame = localface::frame::load(path.as_ref()).unwrap();
         let faces = block_on(p.faces(&frame, &p.detector.default_options(), LandmarkSource::Onet)).unwrap();
         let face = largest(faces).expect("every photo of the ten people shows its person");

@@ -14,6 +14,10 @@ use localface::frame::Rgb;
 use localface::gallery::{dot, Template};
 use std::sync::OnceLock;
 
+#[path = "common/occlusion_people.rs"]
+mod occlusion_people;
+use occlusion_people::people;
+
 /// The embedder's threshold, set once in `main`.
 static THRESHOLD: OnceLock<f32> = OnceLock::new();
 
@@ -21,19 +25,8 @@ fn threshold() -> f32 {
     *THRESHOLD.get().expect("set in main")
 }
 
-const PEOPLE: [&str; 8] = ["amy", "bernadette", "howard", "leonard", "penny", "raj", "sheldon", "stuart"];
 const KINDS: [&str; 3] = ["clean", "mask", "sunglasses"];
 const OCCLUDED: [Template; 2] = [Template::Masked, Template::Sunglasses];
-
-/// (person, photos): the first photo enrols, the others are probes.
-fn people() -> Vec<(String, Vec<String>)> {
-    let dir = std::env::var("LOCALFACE_FACES").unwrap_or_else(|_| "../shared/data/faces".into());
-    let mut out: Vec<(String, Vec<String>)> =
-        PEOPLE.iter().map(|p| (p.to_string(), (1..=5).map(|i| format!("{dir}/{p}/{p}{i}.png")).collect())).collect();
-    out.push(("emotions-a".into(), (1..=8).map(|i| format!("{dir}/emotions-a/a{i}.jpg")).collect()));
-    out.push(("emotions-b".into(), (1..=7).map(|i| format!("{dir}/emotions-b/b{i}.jpg")).collect()));
-    out
-}
 
 fn main_face(p: &Pipeline, frame: &Rgb) -> Option<Face> {
     largest(block_on(p.faces(frame, &p.detector.default_options(), LandmarkSource::Onet)).unwrap())
