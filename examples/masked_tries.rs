@@ -54,25 +54,25 @@ async fn five_of_68(cues: &CueModels, frame: &Rgb, bbox: [f32; 4]) -> [[f32; 2];
 }
 
 /// Every detection of `frame` at BlazeFace 0.2, with what the README's tries need.
-fn detections(p: &Pipeline, cues: &CueModels, frame: &Rgb, clean: Option<&Landmarks>) -> Vec<Value> {
+fn detections(p: &Pipeline, cues: &CueModels, frame: &Rgb, clean: &Landmarks) -> Vec<Value> {
     let options = DetectOptions { min_score: 0.2, ..p.detector.default_options() };
     let found = block_on(p.detector.detect(frame, &options)).unwrap();
     let onet = block_on(p.landmarker.as_ref().unwrap().landmarks(frame, &found)).unwrap();
     let mut out = vec![];
     for (d, (five, prob)) in found.iter().zip(onet) {
         let kp = d.keypoints;
-        let mut crops = vec![
+        let crops = [
             aligned_crop(frame, &Landmarks::Five(five)).unwrap(),
             eyes_crop(frame, &five[..2]),
             aligned_crop(frame, &Landmarks::Four([kp[0], kp[1], kp[2], kp[3]])).unwrap(),
             eyes_crop(frame, &kp[..2]),
+            aligned_crop(frame, clean).unwrap(),
         ];
-        crops.extend(clean.map(|c| aligned_crop(frame, c).unwrap()));
         let e = block_on(p.embedder.embed(&crops)).unwrap();
         out.push(json!({
             "bbox": d.bbox, "score": d.score, "onet": prob, "five": five, "again": second_look(p, d, frame),
             "five68": block_on(five_of_68(cues, frame, d.bbox)),
-            "emb": {"onet": e[0], "eyes": e[1], "blazeface": e[2], "blazeface_eyes": e[3], "oracle": e.get(4)},
+            "emb": {"onet": e[0], "eyes": e[1], "blazeface": e[2], "blazeface_eyes": e[3], "oracle": e[4]},
         }));
     }
     out
@@ -106,12 +106,12 @@ fn main() {
             ("sunglasses", Occlusion::Sunglasses.on_frame(&frame, map)),
         ];
         for (kind, copy) in copies {
-            let found = detections(&p, &cues, &copy, Some(&face.landmarks));
+            let found = detections(&p, &cues, &copy, &face.landmarks);
             let templates = if kind == "clean" { json!(templates) } else { Value::Null };
             println!(
                 "{}",
                 json!({"person": person, "path": path, "kind": kind, "main_box": face.detection.bbox,
-                       "main_five": face.landmarks.points(), "templates": templates, "detections": found})
+                       "templates": templates, "detections": found})
             );
         }
     }
