@@ -1,15 +1,17 @@
 // Times this project's CPU backend, in both of its builds (plain SIMD and relaxed SIMD), and TFLite's
-// WebAssembly runtime (XNNPACK, SIMD) on the same .tflite files in this page. The contenders take turns:
-// ROUNDS rounds, each of RUNS_PER_ROUND timed runs of one contender after the other, so that the machine's
-// drift does not move the ratios; 10 warm-up runs first. Median and p90 of each contender's runs.
+// WebAssembly runtime (XNNPACK, SIMD) on the same .tflite files in this page. The contenders take turns one
+// run at a time, ROUNDS rounds after 10 warm-up runs each: this machine has stretches of seconds at about
+// two thirds of its speed, and a run-by-run turn puts every contender in them alike. Median and p90 of each
+// contender's runs, and each ratio to TFLite as the median of the rounds' ratios (one round's runs were
+// taken within milliseconds of each other).
 // MobileFaceNet.tflite is fixed at batch 2, so every contender runs 2 faces per call and the figures are per
 // face. One thread: localface in a worker of its own (each build needs its own module instance), timed
 // there; TFLite on this page. Two threads: TFLite with numThreads 2 (this page is cross-origin isolated);
 // localface with two workers, each its own instance, each taking one face (MobileFaceNet) or one frame
-// (BlazeFace), timed on this page.
+// (BlazeFace), timed on this page. Every model runs at one thread first, then at two.
 import init, { TfliteModel } from '/pkg/index.js';
 
-const WARMUP = 10, ROUNDS = 5, RUNS_PER_ROUND = 10;
+const WARMUP = 10, ROUNDS = 50;
 const log = (s) => { document.getElementById('log').textContent += '\n' + s; };
 
 function stats(ms) {
@@ -64,8 +66,11 @@ const MODELS = {
   blazeface_full: { file: 'face_detection_full_range.tflite', shape: [1, 192, 192, 3], perCall: 1 },
 };
 
-/** The contenders for one model: name -> function(n) giving n runs' milliseconds (per call). */
-async function contenders(url, m, kernels) {
+/**
+ * The contenders for one model at one thread count: name -> function(n) giving n runs' milliseconds (per
+ * call), and `done` to free them all (TFLite's interpreter and its thread pool included).
+ */
+async function contenders(url, m, threads, kernels) {
   const model = await bytes(url);
   const n = m.shape.reduce((a, b) => a * b, 1);
   const x = input(n, 7);
@@ -74,45 +79,53 @@ async function contenders(url, m, kernels) {
   const items = [x.slice(0, itemSize), input(itemSize, 11)];
   const all = {}, cleanup = [];
   for (const build of ['relaxed', 'plain']) {
-    const one = await worker(model, x, m.shape, build === 'plain');
-    kernels[build] = one.kernels;
-    all[`localface_${build}_1t_ms`] = one.runs;
-    // Two workers: the call's items (faces or frames) split between them; per item = wall time / 2.
-    const two = await Promise.all(items.map((item) => worker(model, item, single, build === 'plain')));
-    all[`localface_${build}_2t_ms`] = (k) => timed(() => Promise.all(two.map((w) => w.runs(1))), k).then((ms) => ms.map((v) => v / 2 * m.perCall));
-    cleanup.push(one, ...two);
+    const plain = build === 'plain';
+    if (threads === 1) {
+      const one = await worker(model, x, m.shape, plain);
+      kernels[build] = one.kernels;
+      all[`localface_${build}_1t_ms`] = one.runs;
+      cleanup.push(one);
+    } else {
+      // Two workers: the call's items (faces or frames) split between them; per item = wall time / 2.
+      const two = await Promise.all(items.map((item) => worker(model, item, single, plain)));
+      all[`localface_${build}_2t_ms`] = (k) => timed(() => Promise.all(two.map((w) => w.runs(1))), k).then((ms) => ms.map((v) => v / 2 * m.perCall));
+      cleanup.push(...two);
+    }
   }
-  for (const threads of [1, 2]) {
-    const tfl = await tflite.loadTFLiteModel(url, { numThreads: threads });
-    const t = tf.tensor(x, m.shape);
-    all[`tflite_${threads}t_ms`] = (k) => timed(() => {
-      const out = tfl.predict(t);
-      const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
-      tensors.forEach((o) => { o.dataSync(); o.dispose(); });
-    }, k);
-    cleanup.push({ terminate: () => t.dispose() });
-  }
+  const tfl = await tflite.loadTFLiteModel(url, { numThreads: threads });
+  const t = tf.tensor(x, m.shape);
+  all[`tflite_${threads}t_ms`] = (k) => timed(() => {
+    const out = tfl.predict(t);
+    const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
+    tensors.forEach((o) => { o.dataSync(); o.dispose(); });
+  }, k);
+  // The interpreter's cleanUp frees its thread pool: its threads must not compete with the next timings.
+  cleanup.push({ terminate: () => { t.dispose(); tfl.modelRunner.cleanUp(); } });
   return { all, done: () => cleanup.forEach((c) => c.terminate()) };
 }
 
-/** Every contender warmed up, then ROUNDS rounds in turn; per item (face or frame) median and p90. */
-async function measure(name, m) {
-  const kernels = {};
-  const { all, done } = await contenders('/models/' + m.file, m, kernels);
+/**
+ * Every contender of one model at one thread count warmed up, then ROUNDS rounds in turn; per item (face or
+ * frame) median and p90, and the median of each round's ratio to TFLite, added to `r`.
+ */
+async function measure(m, threads, r) {
+  const { all, done } = await contenders('/models/' + m.file, m, threads, r.kernels);
   const samples = Object.fromEntries(Object.keys(all).map((k) => [k, []]));
   for (const run of Object.values(all)) await run(WARMUP);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [key, run] of Object.entries(all)) samples[key].push(...await run(RUNS_PER_ROUND));
+    for (const [key, run] of Object.entries(all)) samples[key].push(...await run(1));
   }
   done();
-  const r = { kernels, p90: {} };
+  const tfl = samples[`tflite_${threads}t_ms`];
   for (const [key, ms] of Object.entries(samples)) {
-    const s = stats(ms);
+    if (key.startsWith('localface_')) {
+      const build = key.split('_')[1];
+      r[`ratio_${build}_${threads}t`] = +stats(ms.map((v, i) => v / tfl[i])).median.toFixed(3);
+    }
+    const s = stats([...ms]);
     r[key] = s.median / m.perCall;
     r.p90[key] = s.p90 / m.perCall;
   }
-  log(name + ' ' + JSON.stringify(r));
-  return r;
 }
 
 /** ?profile=1: time per op type of this project's kernels, nothing else (?plain=1: the plain build). */
@@ -139,7 +152,15 @@ async function main() {
   if (query.has('profile')) return profile();
   const results = { crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, userAgent: navigator.userAgent };
   await tflite.setWasmPath('/node_modules/@tensorflow/tfjs-tflite/wasm/');
-  for (const [name, m] of Object.entries(MODELS)) results[name] = await measure(name, m);
+  // ?threads=1 or 2: that thread count only (run.mjs times one thread in a browser held to one core).
+  const counts = query.has('threads') ? [Number(query.get('threads'))] : [1, 2];
+  for (const name of Object.keys(MODELS)) results[name] = { kernels: {}, p90: {} };
+  for (const threads of counts) {
+    for (const [name, m] of Object.entries(MODELS)) {
+      await measure(m, threads, results[name]);
+      log(`${name} ${threads}t ` + JSON.stringify(results[name]));
+    }
+  }
   window.benchResults = results;
   log('done');
 }
