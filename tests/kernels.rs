@@ -115,6 +115,19 @@ fn depthwise_matches_reference() {
         assert_close(&format!("depthwise {xs:?} {kh}x{kw} {conv:?}"), &got, &want);
         cases += 1;
     }
+    // Rows long enough for runs of eight at both strides (the random shapes above are narrower), with
+    // channels past a multiple of four.
+    for (stride, padding) in [(1, Padding::Same), (2, Padding::Same), (2, Padding::Valid)] {
+        let (xs, c) = ([1, 7, 41, 21], 21);
+        let conv = Conv { padding, stride: [stride, stride], dilation: [1, 1], activation: Activation::Relu6 };
+        let x = rng.values(7 * 41 * c);
+        let (filter, bias, slope) = (rng.values(9 * c), rng.values(c), rng.values(c));
+        let want = reference::depthwise_conv2d(&x, xs, &filter, [1, 3, 3, c], &bias, &slope, &conv);
+        let got =
+            filled(want.len(), |out| simd::Depthwise::new(&filter, 3, 3, c, &bias, &slope, conv).run(&x, xs, out));
+        assert_close(&format!("depthwise {xs:?} 3x3 {conv:?}"), &got, &want);
+        cases += 1;
+    }
     println!("depthwise: {cases} cases agree ({})", simd::arch());
 }
 

@@ -137,9 +137,10 @@ impl Depthwise {
     }
 
     /// Eight pixels of a run of a 3-wide filter at stride 1 or 2 whose filter columns all lie inside the input:
-    /// on x86-64 with AVX2 + FMA or AVX-512 through their kernels (`slide8_x86`), elsewhere through `slide`: in
-    /// WebAssembly four pixels at a time (eight, with their ten or more inputs, crowd the registers V8 has and
-    /// spill).
+    /// on x86-64 with AVX2 + FMA or AVX-512 through their kernels (`slide8_x86`), elsewhere through `slide`
+    /// four pixels at a time, except natively at stride 1, eight. (Eight at stride 2 read seventeen inputs
+    /// per filter row and spill: half the speed of twice four with SSE. In WebAssembly eight spill at either
+    /// stride: V8 has fifteen vector registers to give out.)
     fn slide8(&self, x: &[f32], base: usize, c: usize, ky: (usize, usize), step_y: usize, out: &mut [f32]) {
         let stride = self.conv.stride[1];
         #[cfg(target_arch = "x86_64")]
@@ -147,23 +148,19 @@ impl Depthwise {
             self.slide8_x86(x, base, c, (ky, step_y), out);
             return;
         }
-        #[cfg(target_arch = "wasm32")]
-        {
-            let (first, second) = out.split_at_mut(4 * c);
-            let next = base + 4 * stride * c;
-            if stride == 1 {
-                self.slide::<4, 3, 1>(x, base, c, ky, step_y, first);
-                self.slide::<4, 3, 1>(x, next, c, ky, step_y, second);
-            } else {
-                self.slide::<4, 3, 2>(x, base, c, ky, step_y, first);
-                self.slide::<4, 3, 2>(x, next, c, ky, step_y, second);
-            }
-        }
         #[cfg(not(target_arch = "wasm32"))]
         if stride == 1 {
             self.slide::<8, 3, 1>(x, base, c, ky, step_y, out);
+            return;
+        }
+        let (first, second) = out.split_at_mut(4 * c);
+        let next = base + 4 * stride * c;
+        if stride == 1 {
+            self.slide::<4, 3, 1>(x, base, c, ky, step_y, first);
+            self.slide::<4, 3, 1>(x, next, c, ky, step_y, second);
         } else {
-            self.slide::<8, 3, 2>(x, base, c, ky, step_y, out);
+            self.slide::<4, 3, 2>(x, base, c, ky, step_y, first);
+            self.slide::<4, 3, 2>(x, next, c, ky, step_y, second);
         }
     }
 
