@@ -7,5 +7,8 @@ cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/bench-native.sh OUT.json [ROUNDS] [RUNS]}
 scripts/fetch-models.sh >/dev/null
 cargo build --release --quiet --bin localface
-.venv/bin/python benches/native_compare.py models target/release/localface "$out" "${2:-5}" "${3:-30}"
+# Both sides on one core: this machine's cores each slow down for seconds at a time, and two processes
+# left to the scheduler land in different stretches.
+pin=(); command -v taskset >/dev/null && pin=(taskset -c 0)
+"${pin[@]}" .venv/bin/python benches/native_compare.py models target/release/localface "$out" "${2:-5}" "${3:-30}"
 echo "wrote $out" >&2

@@ -110,15 +110,30 @@ impl ConvGemm {
         };
         let (whole_rows, whole_cols) = (whole(oh, h, self.kh, 0, pad_top), whole(ow, w, self.kw, 1, pad_left));
         let mut cols = vec![0.0; IM2COL_BLOCK * k];
+        // The next pixel's image, row and column, counted rather than divided out of its index (three
+        // divisions per pixel were a sixth of im2col's time).
+        let (mut b, mut oy, mut ox) = (0, 0, 0);
         for first in (0..rows).step_by(IM2COL_BLOCK) {
             let count = IM2COL_BLOCK.min(rows - first);
-            for (r, row) in cols.chunks_exact_mut(k).take(count).enumerate() {
-                let pixel = first + r;
-                let (b, oy, ox) = (pixel / (oh * ow), pixel / ow % oh, pixel % ow);
-                if !(whole_rows[oy] && whole_cols[ox]) {
-                    row.fill(0.0);
+            for row in cols.chunks_exact_mut(k).take(count) {
+                if whole_rows[oy] && whole_cols[ox] && conv.dilation == [1, 1] {
+                    // Every tap inside the input: each filter row's taps are one run of it.
+                    let iy = oy * conv.stride[0] - pad_top;
+                    let start = ((b * h + iy) * w + ox * conv.stride[1] - pad_left) * ci;
+                    gather_runs(x, start, w * ci, self.kw * ci, row);
+                } else {
+                    if !(whole_rows[oy] && whole_cols[ox]) {
+                        row.fill(0.0);
+                    }
+                    self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
                 }
-                self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
+                ox += 1;
+                if ox == ow {
+                    (ox, oy) = (0, oy + 1);
+                    if oy == oh {
+                        (oy, b) = (0, b + 1);
+                    }
+                }
             }
             let skip = skip.map(|s| Skip { data: &s.data[first * s.channels..], channels: s.channels });
             gemm(&cols, count, &self.packed, skip, &mut out[first * co..(first + count) * co]);
@@ -160,6 +175,30 @@ impl ConvGemm {
                 };
                 let src = &x[((b * h + iy) * w + ix) * ci..][..ci];
                 row[(ky * self.kw + kx) * self.ci..][..ci].copy_from_slice(src);
+            }
+        }
+    }
+}
+
+/// One output pixel's taps when all lie inside the input: `dst.len() / run` runs of `run` values, `step`
+/// apart in `x` from `start`, one after the other. The runs of the usual first layers (3x3 and 5x5 filters
+/// over three channels) have their length fixed at compile time: copies of a few values inline, where a
+/// length known only at run time calls `memcpy` for each. (BlazeFace full range's first layer natively,
+/// AVX-512: im2col 0.19 ms before, against 0.12 ms for the product after it; now 0.07 ms.)
+fn gather_runs(x: &[f32], start: usize, step: usize, run: usize, dst: &mut [f32]) {
+    #[inline(always)]
+    fn fixed<const RUN: usize>(x: &[f32], start: usize, step: usize, dst: &mut [f32]) {
+        for (i, d) in dst.chunks_exact_mut(RUN).enumerate() {
+            let src: &[f32; RUN] = x[start + i * step..][..RUN].try_into().expect("RUN values");
+            d.copy_from_slice(src);
+        }
+    }
+    match run {
+        9 => fixed::<9>(x, start, step, dst),
+        15 => fixed::<15>(x, start, step, dst),
+        _ => {
+            for (i, d) in dst.chunks_exact_mut(run).enumerate() {
+                d.copy_from_slice(&x[start + i * step..][..run]);
             }
         }
     }
