@@ -99,7 +99,7 @@ async function contenders(url, m, threads, kernels) {
     const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
     tensors.forEach((o) => { o.dataSync(); o.dispose(); });
   }, k);
-  // The interpreter's cleanUp frees its thread pool: its threads must not compete with the next timings.
+  // The interpreter is freed (cleanUp) before the next model's contenders are made.
   cleanup.push({ terminate: () => { t.dispose(); tfl.modelRunner.cleanUp(); } });
   return { all, done: () => cleanup.forEach((c) => c.terminate()) };
 }

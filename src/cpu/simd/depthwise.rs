@@ -138,9 +138,9 @@ impl Depthwise {
 
     /// Eight pixels of a run of a 3-wide filter at stride 1 or 2 whose filter columns all lie inside the input:
     /// on x86-64 with AVX2 + FMA or AVX-512 through their kernels (`slide8_x86`), elsewhere through `slide`
-    /// four pixels at a time, except natively at stride 1, eight. (Eight at stride 2 read seventeen inputs
-    /// per filter row and spill: half the speed of twice four with SSE. In WebAssembly eight spill at either
-    /// stride: V8 has fifteen vector registers to give out.)
+    /// four pixels at a time, except natively at stride 1, eight. (Eight at stride 2, seventeen inputs per
+    /// filter row, ran at half the speed of twice four with SSE. In WebAssembly eight spill at either stride:
+    /// V8 has fifteen vector registers to give out.)
     fn slide8(&self, x: &[f32], base: usize, c: usize, ky: (usize, usize), step_y: usize, out: &mut [f32]) {
         let stride = self.conv.stride[1];
         #[cfg(target_arch = "x86_64")]
