@@ -29,6 +29,13 @@ mod imp {
             // SAFETY: as in `load`.
             unsafe { v128_store(s.as_mut_ptr() as *mut v128, self.0) }
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`: for kernels that checked their whole range first.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            // SAFETY: the caller's range check; v128_store allows unaligned addresses.
+            unsafe { v128_store(s.as_mut_ptr().add(i) as *mut v128, self.0) }
+        }
         #[inline(always)]
         pub fn splat(v: f32) -> F4 {
             F4(f32x4_splat(v))
@@ -106,6 +113,13 @@ mod imp {
             // SAFETY: as in `load`.
             unsafe { _mm_storeu_ps(s.as_mut_ptr(), self.0) }
         }
+        /// # Safety
+        /// `i + 4 <= s.len()`: for kernels that checked their whole range first.
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            // SAFETY: the caller's range check; storeu allows unaligned addresses.
+            unsafe { _mm_storeu_ps(s.as_mut_ptr().add(i), self.0) }
+        }
         #[inline(always)]
         pub fn splat(v: f32) -> F4 {
             // SAFETY: SSE is part of x86_64.
@@ -181,6 +195,12 @@ mod imp {
         #[inline(always)]
         pub fn store(self, s: &mut [f32]) {
             s[..4].copy_from_slice(&self.0);
+        }
+        /// # Safety
+        /// `i + 4 <= s.len()` (checked here all the same).
+        #[inline(always)]
+        pub unsafe fn store_unchecked(self, s: &mut [f32], i: usize) {
+            self.store(&mut s[i..]);
         }
         #[inline(always)]
         pub fn splat(v: f32) -> F4 {

@@ -53,18 +53,44 @@ pub(crate) fn padded(v: &[f32], len: usize) -> Vec<f32> {
     out
 }
 
-/// The activation on four lanes; `slope` holds PReLU's slopes for these lanes. PReLU is written as
-/// max(v, 0) + slope * min(v, 0), exact for both signs.
+/// An activation on four lanes, decided once per call by kernels that would otherwise branch on it for each
+/// vector: the clamps as their bounds (ReLU's upper one infinite), PReLU as max(v, 0) + slope * min(v, 0),
+/// exact for both signs.
+#[derive(Clone, Copy)]
+pub(crate) enum Act4 {
+    Identity,
+    Clamp(F4, F4),
+    Prelu,
+}
+
+impl Act4 {
+    #[inline(always)]
+    pub(crate) fn of(activation: Activation) -> Act4 {
+        let clamp = |lo: f32, hi: f32| Act4::Clamp(F4::splat(lo), F4::splat(hi));
+        match activation {
+            Activation::None => Act4::Identity,
+            Activation::Relu => clamp(0.0, f32::INFINITY),
+            Activation::Relu6 => clamp(0.0, 6.0),
+            Activation::ReluN1To1 => clamp(-1.0, 1.0),
+            Activation::Prelu => Act4::Prelu,
+        }
+    }
+
+    /// `slope`: PReLU's slopes for these lanes.
+    #[inline(always)]
+    pub(crate) fn apply(self, v: F4, slope: F4) -> F4 {
+        match self {
+            Act4::Identity => v,
+            Act4::Clamp(lo, hi) => v.max(lo).min(hi),
+            Act4::Prelu => v.max(F4::splat(0.0)) + slope * v.min(F4::splat(0.0)),
+        }
+    }
+}
+
+/// The activation on four lanes; `slope` holds PReLU's slopes for these lanes.
 #[inline(always)]
 pub(crate) fn activate4(v: F4, activation: Activation, slope: F4) -> F4 {
-    let zero = F4::splat(0.0);
-    match activation {
-        Activation::None => v,
-        Activation::Relu => v.max(zero),
-        Activation::Relu6 => v.max(zero).min(F4::splat(6.0)),
-        Activation::ReluN1To1 => v.max(F4::splat(-1.0)).min(F4::splat(1.0)),
-        Activation::Prelu => v.max(zero) + slope * v.min(zero),
-    }
+    Act4::of(activation).apply(v, slope)
 }
 
 /// A convolution with its weights laid out for `gemm`: 1x1 stride-1 convolutions read the input as it is,
