@@ -94,8 +94,16 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
             let acc =
                 if n - panel * NR <= 4 { kernel_4x8::<1>(rows, k, weights) } else { kernel_4x8::<2>(rows, k, weights) };
             let col0 = panel * NR;
-            if col0 + NR <= n && skip.is_none_or(|s| s.channels >= col0 + NR) {
-                store_quad(b, &acc, act, skip, row, col0, c);
+            // The panel's columns that exist, whole halves only; the skip covers them, or none of them (the
+            // columns a skip lacks are zeros).
+            let width = (n - col0).min(NR);
+            let skip_here = skip.filter(|s| s.channels > col0);
+            if width.is_multiple_of(4) && skip_here.is_none_or(|s| s.channels >= col0 + width) {
+                if width == NR {
+                    store_quad::<2>(b, &acc, act, skip_here, row, col0, c);
+                } else {
+                    store_quad::<1>(b, &acc, act, skip_here, row, col0, c);
+                }
             } else {
                 for (r, acc) in acc.iter().enumerate() {
                     store(b, panel, acc, skip.map(|s| s.row(row + r)), &mut c[(row + r) * n..][..n]);
@@ -215,29 +223,38 @@ fn kernel_1x8(a: &[f32], panel: &[f32]) -> [F4; 2] {
     acc
 }
 
-/// `store` for the four rows of a whole panel whose skip (if any) covers it: the activation decided once per
-/// call (`act`), bias and slope loaded once, and one range check for the quad instead of one per access.
-/// (In V8's code for BlazeFace short range, about 30% of the GEMM's time was outside its inner loop, most of
-/// it in `store`; with this, BlazeFace runs 10-13% faster in WebAssembly and MobileFaceNet 6-7%.)
+/// `store` for four rows of `HALVES` x 4 columns of a panel, which the skip (if any) covers: the activation
+/// decided once per call (`act`), bias and slope loaded once, and one range check for the quad instead of
+/// one per access. (In V8's code for BlazeFace short range, about 30% of the GEMM's time was outside its
+/// inner loop, most of it in `store`; with this, BlazeFace runs 10-13% faster in WebAssembly and
+/// MobileFaceNet 6-7%.)
 #[inline(always)]
-fn store_quad(b: &PackedB, acc: &[[F4; 2]; MR], act: Act4, skip: Option<Skip>, row: usize, col0: usize, c: &mut [f32]) {
-    let n = b.n;
-    assert!((row + MR - 1) * n + col0 + NR <= c.len() && col0 + NR <= n);
+fn store_quad<const HALVES: usize>(
+    b: &PackedB,
+    acc: &[[F4; 2]; MR],
+    act: Act4,
+    skip: Option<Skip>,
+    row: usize,
+    col0: usize,
+    c: &mut [f32],
+) {
+    let (n, width) = (b.n, 4 * HALVES);
+    assert!((row + MR - 1) * n + col0 + width <= c.len() && col0 + width <= n);
     if let Some(s) = skip {
-        assert!((row + MR - 1) * s.channels + col0 + NR <= s.data.len() && col0 + NR <= s.channels);
+        assert!((row + MR - 1) * s.channels + col0 + width <= s.data.len() && col0 + width <= s.channels);
     }
     let bias = [F4::load(&b.bias[col0..]), F4::load(&b.bias[col0 + 4..])];
     let slope = [F4::load(&b.slope[col0..]), F4::load(&b.slope[col0 + 4..])];
     for (r, acc) in acc.iter().enumerate() {
         let at = (row + r) * n + col0;
-        for h in 0..2 {
+        for h in 0..HALVES {
             let mut v = acc[h] + bias[h];
             if let Some(s) = skip {
                 // SAFETY: within the skip's range checked above.
                 v = v + unsafe { F4::load_unchecked(s.data, (row + r) * s.channels + col0 + 4 * h) };
             }
             let v = act.apply(v, slope[h]);
-            // SAFETY: at + 4 * h + 4 <= (row + MR - 1) * n + col0 + NR <= c.len(), checked above.
+            // SAFETY: at + 4 * h + 4 <= (row + MR - 1) * n + col0 + width <= c.len(), checked above.
             unsafe { v.store_unchecked(c, at + 4 * h) };
         }
     }
