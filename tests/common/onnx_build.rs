@@ -34,11 +34,21 @@ pub fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributePro
 }
 
 pub fn model(nodes: Vec<NodeProto>, initializer: Vec<TensorProto>, input: &[i64], output: &str) -> Vec<u8> {
+    model_with_outputs(nodes, initializer, input, &[output])
+}
+
+/// `model` with several outputs.
+pub fn model_with_outputs(
+    nodes: Vec<NodeProto>,
+    initializer: Vec<TensorProto>,
+    input: &[i64],
+    outputs: &[&str],
+) -> Vec<u8> {
     let graph = GraphProto {
         node: nodes,
         initializer,
         input: vec![value("x", input)],
-        output: vec![ValueInfoProto { name: output.into(), r#type: None }],
+        output: outputs.iter().map(|name| ValueInfoProto { name: name.to_string(), r#type: None }).collect(),
         ..Default::default()
     };
     let opset = vec![OperatorSetIdProto { domain: String::new(), version: 11 }];
@@ -122,16 +132,5 @@ pub fn ops_model() -> Vec<u8> {
         floats("bd", &[4], weights(4, 0.5)),
         floats("eighths", &[8], (1..=8).map(|i| i as f32 / 8.0).collect()),
     ];
-    let graph = GraphProto {
-        node: nodes,
-        initializer,
-        input: vec![value("x", &[1, 3, 32, 32])],
-        output: ["scores", "gate", "mean"]
-            .iter()
-            .map(|name| ValueInfoProto { name: name.to_string(), r#type: None })
-            .collect(),
-        ..Default::default()
-    };
-    let opset = vec![OperatorSetIdProto { domain: String::new(), version: 11 }];
-    ModelProto { ir_version: 6, graph: Some(graph), opset_import: opset }.encode_to_vec()
+    model_with_outputs(nodes, initializer, &[1, 3, 32, 32], &["scores", "gate", "mean"])
 }
