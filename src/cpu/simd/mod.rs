@@ -142,13 +142,14 @@ impl ConvGemm {
         for first in (0..rows).step_by(IM2COL_BLOCK) {
             let count = IM2COL_BLOCK.min(rows - first);
             for row in cols.chunks_exact_mut(k).take(count) {
-                if whole_rows[oy] && whole_cols[ox] && conv.dilation == [1, 1] {
+                let whole = whole_rows[oy] && whole_cols[ox];
+                if whole && conv.dilation == [1, 1] {
                     // Every tap inside the input: each filter row's taps are one run of it.
                     let iy = oy * conv.stride[0] - pad_top;
                     let start = ((b * h + iy) * w + ox * conv.stride[1] - pad_left) * ci;
                     gather_runs(x, start, w * ci, self.kw * ci, row);
                 } else {
-                    if !(whole_rows[oy] && whole_cols[ox]) {
+                    if !whole {
                         row.fill(0.0);
                     }
                     self.gather(x, [b, h, w, ci], (oy, ox), (pad_top, pad_left), row);
