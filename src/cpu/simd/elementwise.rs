@@ -3,7 +3,7 @@
 //! reference kernels' (one operation per element, in the same order).
 
 use super::lanes::F4;
-use super::{activate4, tap_ranges};
+use super::{activate4, tap_ranges, Act4};
 use crate::cpu::reference::{activate, bilinear_taps};
 use crate::model::shape::window;
 use crate::model::{Activation, Pool};
@@ -20,26 +20,29 @@ pub enum Binary {
 pub fn binary(a: &[f32], b: &[f32], op: Binary, activation: Activation, out: &mut [f32]) {
     debug_assert_eq!(a.len(), b.len());
     let out = &mut out[..a.len()];
-    let zero = F4::splat(0.0);
-    let apply = |x: F4, y: F4| {
-        let v = match op {
-            Binary::Add => x + y,
-            Binary::Sub => x + y * F4::splat(-1.0),
-            Binary::Mul => x * y,
-        };
-        activate4(v, activation, zero)
-    };
-    let body = a.len() / 4 * 4;
-    for i in (0..body).step_by(4) {
-        apply(F4::load(&a[i..]), F4::load(&b[i..])).store(&mut out[i..]);
+    let act = Act4::of(activation);
+    // The op chosen once, not per vector.
+    match op {
+        Binary::Add => binary_lanes(a, b, act, out, |x, y| x + y),
+        Binary::Sub => binary_lanes(a, b, act, out, |x, y| x + y * F4::splat(-1.0)),
+        Binary::Mul => binary_lanes(a, b, act, out, |x, y| x * y),
     }
-    for i in body..a.len() {
+    for i in a.len() / 4 * 4..a.len() {
         let v = match op {
             Binary::Add => a[i] + b[i],
             Binary::Sub => a[i] - b[i],
             Binary::Mul => a[i] * b[i],
         };
         out[i] = activate(v, activation, &[], 0);
+    }
+}
+
+/// `binary`'s whole vectors: `act(op(a, b))`, four lanes at a time.
+#[inline(always)]
+fn binary_lanes(a: &[f32], b: &[f32], act: Act4, out: &mut [f32], op: impl Fn(F4, F4) -> F4) {
+    let zero = F4::splat(0.0);
+    for ((o, x), y) in out.chunks_exact_mut(4).zip(a.chunks_exact(4)).zip(b.chunks_exact(4)) {
+        act.apply(op(F4::load(x), F4::load(y)), zero).store(o);
     }
 }
 
@@ -82,8 +85,6 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let rows = tap_ranges(oh, h, pool.filter[0], pool.stride[0], 1, pad_top);
     let cols = tap_ranges(ow, w, pool.filter[1], pool.stride[1], 1, pad_left);
     let blocks = c / 4;
-    let zero = F4::splat(0.0);
-    let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
     // The input offsets of one output pixel's taps inside the input: at most the filter's area clipped to
     // the input (a file may declare a window far larger than its input).
     let mut taps = Vec::with_capacity(pool.filter[0].min(h) * pool.filter[1].min(w));
@@ -98,26 +99,11 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                     }
                 }
                 let taps_inside = taps.len().max(1) as f32;
-                let count = F4::splat(taps_inside);
                 let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
-                let body = &mut out_px[..blocks * 4];
-                // Tap by tap over the pixel's channels (each a contiguous run), in the reference's order.
-                for o in body.chunks_exact_mut(4) {
-                    start.store(o);
-                }
-                for &at in &taps {
-                    let src = &x[at..][..blocks * 4];
-                    for (o, v) in body.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-                        let (acc, v) = (F4::load(o), F4::load(v));
-                        (if max { acc.max(v) } else { acc + v }).store(o);
-                    }
-                }
-                if !max || pool.activation != Activation::None {
-                    for o in body.chunks_exact_mut(4) {
-                        let acc = F4::load(o);
-                        let v = if max { acc } else { acc / count };
-                        activate4(v, pool.activation, zero).store(o);
-                    }
+                if max {
+                    pool_channels::<true>(x, &taps, taps_inside, pool.activation, &mut out_px[..blocks * 4]);
+                } else {
+                    pool_channels::<false>(x, &taps, taps_inside, pool.activation, &mut out_px[..blocks * 4]);
                 }
                 for ch in 4 * blocks..c {
                     let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
@@ -129,6 +115,26 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                 }
             }
         }
+    }
+}
+
+/// One output pixel of `pool2d`, the channels in whole blocks of four (`out_px`): each block's running max or
+/// sum over the taps (input offsets `taps`) kept in a register, in the reference's order, then the average
+/// (over `count` taps) and the activation.
+#[inline(always)]
+fn pool_channels<const MAX: bool>(x: &[f32], taps: &[usize], count: f32, activation: Activation, out_px: &mut [f32]) {
+    let far = taps.iter().copied().max().unwrap_or(0);
+    // One check for every read below, instead of one per read.
+    assert!(taps.is_empty() || far + out_px.len() <= x.len(), "pooling taps beyond the input");
+    let (act, zero, count) = (Act4::of(activation), F4::splat(0.0), F4::splat(count));
+    for (ch, o) in (0..).step_by(4).zip(out_px.chunks_exact_mut(4)) {
+        let mut acc = F4::splat(if MAX { f32::NEG_INFINITY } else { 0.0 });
+        for &at in taps {
+            // SAFETY: at <= far and ch + 4 <= out_px.len(): within the check above.
+            let v = unsafe { F4::load_unchecked(x, at + ch) };
+            acc = if MAX { acc.max(v) } else { acc + v };
+        }
+        act.apply(if MAX { acc } else { acc / count }, zero).store(o);
     }
 }
 
@@ -162,12 +168,14 @@ fn mix4(p00: &[f32], p10: &[f32], p01: &[f32], p11: &[f32], [wy0, wy1, wx0, wx1]
     let c = out.len();
     let body = c / 4 * 4;
     let (vy0, vy1, vx0, vx1) = (F4::splat(wy0), F4::splat(wy1), F4::splat(wx0), F4::splat(wx1));
-    for ch in (0..body).step_by(4) {
-        let v = F4::load(&p00[ch..]) * vy0 * vx0
-            + F4::load(&p10[ch..]) * vy1 * vx0
-            + F4::load(&p01[ch..]) * vy0 * vx1
-            + F4::load(&p11[ch..]) * vy1 * vx1;
-        v.store(&mut out[ch..]);
+    // Zipped four-lane chunks: no index, so no bounds checks.
+    let corners = p00.chunks_exact(4).zip(p10.chunks_exact(4)).zip(p01.chunks_exact(4)).zip(p11.chunks_exact(4));
+    for (o, (((q00, q10), q01), q11)) in out.chunks_exact_mut(4).zip(corners) {
+        let v = F4::load(q00) * vy0 * vx0
+            + F4::load(q10) * vy1 * vx0
+            + F4::load(q01) * vy0 * vx1
+            + F4::load(q11) * vy1 * vx1;
+        v.store(o);
     }
     for ch in body..c {
         out[ch] = p00[ch] * wy0 * wx0 + p10[ch] * wy1 * wx0 + p01[ch] * wy0 * wx1 + p11[ch] * wy1 * wx1;

@@ -3,8 +3,8 @@
 //!
 //! B (the weights) is packed once at load into panels of 8 columns, each panel [k][8], zero-padded; the
 //! micro-kernel holds a 4 x 8 block of C in registers and walks k once. Each output is a running sum over k
-//! from zero, then the bias: the reference kernels' order, so without fused multiply-add the results match
-//! them bit for bit.
+//! (from its first product: the reference's 0 + x * w), then the bias: the reference kernels' order, so
+//! without fused multiply-add the results match them bit for bit (but for the sign of a zero).
 
 use super::lanes::F4;
 use super::{activate4, padded, Act4};
@@ -199,8 +199,19 @@ fn kernel_4x8<const HALVES: usize>(a: &[f32], k: usize, panel: &[f32]) -> [[F4; 
     let mut acc = [[F4::splat(0.0); 2]; MR];
     let (a0, a1, a2, a3) = (&a[..k], &a[k..2 * k], &a[2 * k..3 * k], &a[3 * k..4 * k]);
     // Zipped iterators: no index, so no bounds checks in the hottest loop.
-    let rows = a0.iter().zip(a1).zip(a2).zip(a3);
-    for ((((&x0, &x1), &x2), &x3), w) in rows.zip(panel.chunks_exact(NR)) {
+    let mut steps = a0.iter().zip(a1).zip(a2).zip(a3).zip(panel.chunks_exact(NR));
+    // The first step's products start the sums: the reference's 0 + x * w is x * w (but for the sign of a
+    // zero), one add fewer per sum.
+    if let Some(((((&x0, &x1), &x2), &x3), w)) = steps.next() {
+        let wv = [F4::load(&w[..4]), F4::load(&w[4..])];
+        for (acc, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
+            let x = F4::splat(x);
+            for h in 0..HALVES {
+                acc[h] = x * wv[h];
+            }
+        }
+    }
+    for ((((&x0, &x1), &x2), &x3), w) in steps {
         let wv = [F4::load(&w[..4]), F4::load(&w[4..])];
         for (acc, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
             let x = F4::splat(x);
@@ -278,12 +289,27 @@ fn store(b: &PackedB, panel: usize, acc: &[F4; 2], skip_row: Option<&[f32]>, out
         done(1).store(&mut out_row[col0 + 4..]);
         return;
     }
-    // The last, partial panel: through a scratch row.
+    store_partial([done(0), done(1)], &mut out_row[col0..]);
+}
+
+/// The first `out.len()` (< 8) lanes of a last, partial panel, copied a known number at a time: a copy of a
+/// length known only at run time is a `memcpy` call (in WebAssembly, V8's `memmove`) per row, which made
+/// BlazeFace full range's one-channel classifier head run at a tenth of the speed of its other layers. Kept
+/// out of line, so that `gemm`'s hot loop keeps its registers.
+#[inline(never)]
+fn store_partial(v: [F4; 2], out: &mut [f32]) {
     let mut lanes = [0.0f32; NR];
-    done(0).store(&mut lanes[..4]);
-    done(1).store(&mut lanes[4..]);
-    let width = b.n - col0;
-    out_row[col0..].copy_from_slice(&lanes[..width]);
+    v[0].store(&mut lanes[..4]);
+    v[1].store(&mut lanes[4..]);
+    match out.len() {
+        1 => out.copy_from_slice(&lanes[..1]),
+        2 => out.copy_from_slice(&lanes[..2]),
+        3 => out.copy_from_slice(&lanes[..3]),
+        4 => out.copy_from_slice(&lanes[..4]),
+        5 => out.copy_from_slice(&lanes[..5]),
+        6 => out.copy_from_slice(&lanes[..6]),
+        len => out.copy_from_slice(&lanes[..len]),
+    }
 }
 
 /// Four values of a skip row from column `at`; columns past its end are zeros.
