@@ -257,8 +257,8 @@ fn convolution_with_residual_add_matches_reference() {
 
 #[test]
 fn data_movement_matches_reference_exactly() {
-    // PAD, SLICE and TRANSPOSE copy values: the same bits as the reference, including shapes that merge to
-    // more than four dimensions (which take the reference) and dimensions of one.
+    // PAD, SLICE, TRANSPOSE and CONCATENATION copy values: the same bits as the reference, including shapes
+    // that merge to more than four dimensions (which take the reference) and dimensions of one.
     use localface::cpu::movement;
     let mut rng = Rng(41);
     let pads_cases: [(&[usize], &[[usize; 2]]); 4] = [
@@ -300,5 +300,21 @@ fn data_movement_matches_reference_exactly() {
         let want = reference::transpose(&x, shape, perm);
         let got = filled(want.len(), |out| movement::transpose(&x, shape, perm, out));
         assert_eq!(got, want, "transpose {shape:?} by {perm:?}");
+    }
+    // BlazeFace's heads (896 anchors from two maps), a middle axis, the last axis, the first.
+    let concat_cases: [(&[&[usize]], usize); 4] = [
+        (&[&[1, 512, 16], &[1, 384, 16]], 1),
+        (&[&[2, 3, 4, 5], &[2, 1, 4, 5], &[2, 2, 4, 5]], 1),
+        (&[&[3, 4, 2], &[3, 4, 5]], 2),
+        (&[&[1, 6], &[2, 6]], 0),
+    ];
+    for (shapes, axis) in concat_cases {
+        let data: Vec<Vec<f32>> = shapes.iter().map(|s| rng.values(s.iter().product())).collect();
+        let parts: Vec<(&[f32], &[usize])> = data.iter().map(|d| d.as_slice()).zip(shapes.iter().copied()).collect();
+        let mut out_shape = shapes[0].to_vec();
+        out_shape[axis] = shapes.iter().map(|s| s[axis]).sum();
+        let want = reference::concat(&parts, axis, &out_shape);
+        let got = filled(want.len(), |out| movement::concat(&parts, axis, &out_shape, out));
+        assert_eq!(got, want, "concat {shapes:?} along {axis}");
     }
 }

@@ -168,6 +168,12 @@ impl CpuModel {
                     with(&|out| movement::slice(x, &shapes[node.inputs[0]], starts, &shapes[step.output], out))
                 }
                 (None, Op::Transpose(perm)) => with(&|out| movement::transpose(x, &shapes[node.inputs[0]], perm, out)),
+                (None, Op::Concat { axis, activation: Activation::None }) => {
+                    let parts: Vec<(&[f32], &[usize])> =
+                        (0..node.inputs.len()).map(|i| (get(i), shapes[node.inputs[i]].as_slice())).collect();
+                    with(&|out| movement::concat(&parts, *axis, &shapes[step.output], out))
+                }
+                (None, Op::Reshape(_)) => with(&|out| out.copy_from_slice(x)),
                 (None, &Op::ResizeBilinear { size, align_corners, half_pixel_centers }) => {
                     with(&|out| resize_bilinear(x, xs(), size, [align_corners, half_pixel_centers], out))
                 }

@@ -1,4 +1,4 @@
-//! The CPU kernels of the ops that only move values (PAD, SLICE, TRANSPOSE): the reference kernels' results
+//! The CPU kernels of the ops that only move values (PAD, SLICE, TRANSPOSE, CONCATENATION): the reference kernels' results
 //! exactly (`tests/kernels.rs`), by copying runs of adjacent values through four nested loops instead of
 //! working out each value's index (which made a ShuffleNet's channel shuffles and splits two thirds of its
 //! time). Shapes of more than four dimensions, after merging those that move together, take the reference.
@@ -89,6 +89,21 @@ pub fn pad(x: &[f32], shape: &[usize], pads: &[[usize; 2]], value: f32, out_shap
                 out[at..at + d[3]].copy_from_slice(&x[i..i + d[3]]);
                 i += d[3];
             }
+        }
+    }
+}
+
+/// Concatenation along `axis` into `out` (of `out_shape`): for each index before the axis, each part's run in
+/// turn, as the reference copies them, but into a pooled buffer instead of a new one each run.
+pub fn concat(parts: &[(&[f32], &[usize])], axis: usize, out_shape: &[usize], out: &mut [f32]) {
+    let outer: usize = out_shape[..axis].iter().product();
+    let inner: usize = out_shape[axis + 1..].iter().product();
+    let mut at = 0;
+    for o in 0..outer {
+        for (data, shape) in parts {
+            let run = shape[axis] * inner;
+            out[at..at + run].copy_from_slice(&data[o * run..][..run]);
+            at += run;
         }
     }
 }
