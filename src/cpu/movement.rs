@@ -1,7 +1,8 @@
-//! The CPU kernels of the ops that only move values (PAD, SLICE, TRANSPOSE, CONCATENATION): the reference kernels' results
-//! exactly (`tests/kernels.rs`), by copying runs of adjacent values through four nested loops instead of
-//! working out each value's index (which made a ShuffleNet's channel shuffles and splits two thirds of its
-//! time). Shapes of more than four dimensions, after merging those that move together, take the reference.
+//! The CPU kernels of the ops that only move values (PAD, SLICE, TRANSPOSE, CONCATENATION): the reference
+//! kernels' results exactly (`tests/kernels.rs`), by copying runs of adjacent values through four nested
+//! loops instead of working out each value's index (which made a ShuffleNet's channel shuffles and splits two
+//! thirds of its time). Shapes of more than four dimensions, after merging those that move together, take the
+//! reference.
 
 use super::reference;
 use crate::model::shape::merged_transpose;
