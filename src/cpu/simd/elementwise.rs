@@ -85,6 +85,8 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let rows = tap_ranges(oh, h, pool.filter[0], pool.stride[0], 1, pad_top);
     let cols = tap_ranges(ow, w, pool.filter[1], pool.stride[1], 1, pad_left);
     let blocks = c / 4;
+    let zero = F4::splat(0.0);
+    let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
     // The input offsets of one output pixel's taps inside the input: at most the filter's area clipped to
     // the input (a file may declare a window far larger than its input).
     let mut taps = Vec::with_capacity(pool.filter[0].min(h) * pool.filter[1].min(w));
@@ -99,11 +101,26 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                     }
                 }
                 let taps_inside = taps.len().max(1) as f32;
+                let count = F4::splat(taps_inside);
                 let out_px = &mut out[((b * oh + oy) * ow + ox) * c..][..c];
-                if max {
-                    pool_channels::<true>(x, &taps, taps_inside, pool.activation, &mut out_px[..blocks * 4]);
-                } else {
-                    pool_channels::<false>(x, &taps, taps_inside, pool.activation, &mut out_px[..blocks * 4]);
+                let body = &mut out_px[..blocks * 4];
+                // Tap by tap over the pixel's channels (each a contiguous run), in the reference's order.
+                for o in body.chunks_exact_mut(4) {
+                    start.store(o);
+                }
+                for &at in &taps {
+                    let src = &x[at..][..blocks * 4];
+                    for (o, v) in body.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                        let (acc, v) = (F4::load(o), F4::load(v));
+                        (if max { acc.max(v) } else { acc + v }).store(o);
+                    }
+                }
+                if !max || pool.activation != Activation::None {
+                    for o in body.chunks_exact_mut(4) {
+                        let acc = F4::load(o);
+                        let v = if max { acc } else { acc / count };
+                        activate4(v, pool.activation, zero).store(o);
+                    }
                 }
                 for ch in 4 * blocks..c {
                     let mut acc = if max { f32::NEG_INFINITY } else { 0.0 };
@@ -115,26 +132,6 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                 }
             }
         }
-    }
-}
-
-/// One output pixel of `pool2d`, the channels in whole blocks of four (`out_px`): each block's running max or
-/// sum over the taps (input offsets `taps`) kept in a register, in the reference's order, then the average
-/// (over `count` taps) and the activation.
-#[inline(always)]
-fn pool_channels<const MAX: bool>(x: &[f32], taps: &[usize], count: f32, activation: Activation, out_px: &mut [f32]) {
-    let far = taps.iter().copied().max().unwrap_or(0);
-    // One check for every read below, instead of one per read.
-    assert!(taps.is_empty() || far + out_px.len() <= x.len(), "pooling taps beyond the input");
-    let (act, zero, count) = (Act4::of(activation), F4::splat(0.0), F4::splat(count));
-    for (ch, o) in (0..).step_by(4).zip(out_px.chunks_exact_mut(4)) {
-        let mut acc = F4::splat(if MAX { f32::NEG_INFINITY } else { 0.0 });
-        for &at in taps {
-            // SAFETY: at <= far and ch + 4 <= out_px.len(): within the check above.
-            let v = unsafe { F4::load_unchecked(x, at + ch) };
-            acc = if MAX { acc.max(v) } else { acc + v };
-        }
-        act.apply(if MAX { acc } else { acc / count }, zero).store(o);
     }
 }
 
