@@ -123,13 +123,19 @@ impl Depthwise {
         }
     }
 
-    /// The checks that let `pixels` read the filter, bias and slope and write `out` unchecked: every tap's
-    /// filter offset plus the channels in whole blocks of four lies within the filter, those channels within
-    /// the bias (and slope), and `pixels` pixels of `c` channels within `out`.
+    /// The checks that let `pixels` read the filter unchecked: every tap's filter offset plus the channels in
+    /// whole blocks of four lies within the filter; and those of `check_outputs`.
     fn check_ends(&self, taps: &[(usize, usize)], pixels: usize, c: usize, out: &[f32]) {
+        let filter_reach = taps.iter().map(|t| t.1).max().unwrap_or(0) + c / 4 * 4;
+        assert!(filter_reach <= self.filter.len(), "depthwise taps beyond the filter");
+        self.check_outputs(pixels, c, out);
+    }
+
+    /// The checks that let `finish` read the bias and slope and write `out` unchecked: the channels in whole
+    /// blocks of four lie within the bias (and slope), and `pixels` pixels of `c` channels within `out`.
+    fn check_outputs(&self, pixels: usize, c: usize, out: &[f32]) {
         let whole = c / 4 * 4;
-        let filter_reach = taps.iter().map(|t| t.1).max().unwrap_or(0) + whole;
-        assert!(filter_reach <= self.filter.len() && whole <= self.bias.len(), "depthwise taps beyond the filter");
+        assert!(whole <= self.bias.len(), "depthwise channels beyond the bias");
         assert!(out.len() >= (pixels - 1) * c + whole, "depthwise outputs beyond the slice");
     }
 
@@ -238,7 +244,7 @@ impl Depthwise {
         let (act, c4) = (Act4::of(self.conv.activation), self.bias.len());
         // Input pixels along a filter row that the N outputs read.
         let span = (N - 1) * S + KW;
-        assert!(out.len() >= (N - 1) * c + c / 4 * 4 && c4 >= c / 4 * 4, "depthwise outputs beyond the slice");
+        self.check_outputs(N, c, out);
         // One check for every read below, instead of one per read.
         let last_row = ky.1.saturating_sub(1) * step_y;
         assert!(base + last_row + (span - 1) * c + c / 4 * 4 <= x.len(), "depthwise taps beyond the input");
@@ -263,7 +269,7 @@ impl Depthwise {
                     }
                 }
             }
-            // SAFETY: ch + 4 <= c / 4 * 4 <= c4 (the bias and slope), and the outputs of N pixels: checked.
+            // SAFETY: ch + 4 <= c / 4 * 4, and `check_outputs` checked the bias and the outputs of N pixels.
             unsafe { self.finish(&acc, act, ch, c, out) };
         }
     }

@@ -308,6 +308,7 @@ fn store_partial(v: [F4; 2], out: &mut [f32]) {
         4 => out.copy_from_slice(&lanes[..4]),
         5 => out.copy_from_slice(&lanes[..5]),
         6 => out.copy_from_slice(&lanes[..6]),
+        7 => out.copy_from_slice(&lanes[..7]),
         len => out.copy_from_slice(&lanes[..len]),
     }
 }
