@@ -52,9 +52,11 @@ fn random_conv(rng: &mut Rng, square: bool) -> Conv {
 fn conv2d_gemm_matches_reference() {
     let mut rng = Rng(7);
     let mut cases = 0;
-    // Random shapes, plus the shapes of the default models (1x1 64->128, 3x3 3->64 stride 2, 5x5 3->24).
+    // Random shapes, plus the shapes of the default models (1x1 64->128, 3x3 3->64 stride 2, 5x5 3->24, and
+    // BlazeFace full range's one-channel score head, 1x1 48->1).
     let mut shapes: Vec<([usize; 4], [usize; 4], Option<Conv>)> = vec![
         ([2, 14, 14, 64], [128, 1, 1, 64], None),
+        ([1, 48, 48, 48], [1, 1, 1, 48], None),
         ([1, 17, 15, 3], [64, 3, 3, 3], None),
         ([1, 32, 32, 3], [24, 5, 5, 3], None),
     ];
@@ -116,10 +118,12 @@ fn depthwise_matches_reference() {
         cases += 1;
     }
     // Rows long enough for runs of eight at both strides (the random shapes above are narrower), with
-    // channels past a multiple of four.
-    for (stride, padding) in [(1, Padding::Same), (2, Padding::Same), (2, Padding::Valid)] {
-        let (xs, c) = ([1, 7, 41, 21], 21);
-        let conv = Conv { padding, stride: [stride, stride], dilation: [1, 1], activation: Activation::Relu6 };
+    // channels past a multiple of four, and exactly eight (AVX-512's two pixels to a register), with PReLU.
+    let wide_rows = [(1, Padding::Same, 21), (2, Padding::Same, 21), (2, Padding::Valid, 21), (1, Padding::Same, 8)];
+    for (stride, padding, c) in wide_rows {
+        let xs = [1, 7, 41, c];
+        let activation = if c == 8 { Activation::Prelu } else { Activation::Relu6 };
+        let conv = Conv { padding, stride: [stride, stride], dilation: [1, 1], activation };
         let x = rng.values(7 * 41 * c);
         let (filter, bias, slope) = (rng.values(9 * c), rng.values(c), rng.values(c));
         let want = reference::depthwise_conv2d(&x, xs, &filter, [1, 3, 3, c], &bias, &slope, &conv);
@@ -233,6 +237,8 @@ fn convolution_with_residual_add_matches_reference() {
         ([1, 64, 64, 24], [28, 1, 1, 24], 24),
         ([2, 14, 14, 128], [64, 1, 1, 128], 64),
         ([1, 8, 8, 3], [5, 3, 3, 3], 2),
+        ([1, 9, 7, 37], [2, 1, 1, 37], 1),
+        ([1, 6, 5, 16], [1, 1, 1, 16], 1),
     ];
     for _ in 0..40 {
         let (ci, co, k) = (1 + rng.below(40), 1 + rng.below(40), 1 + 2 * rng.below(2));

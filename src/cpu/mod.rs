@@ -41,11 +41,15 @@ impl Pool {
     /// as the run before, finds them long enough and writes no zeros.
     fn take(&self, n: usize) -> Vec<f32> {
         let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let long_enough = free.iter().enumerate().filter(|(_, v)| v.len() >= n).min_by_key(|(_, v)| v.len());
-        let with_room = || free.iter().enumerate().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity());
+        // Among equals the one given back last (`rev`; `min_by_key` keeps the first it meets): likely still in
+        // the cache, so writing the new output costs no fetch of its lines from memory.
+        let long_enough = free.iter().enumerate().rev().filter(|(_, v)| v.len() >= n).min_by_key(|(_, v)| v.len());
+        let with_room =
+            || free.iter().enumerate().rev().filter(|(_, v)| v.capacity() >= n).min_by_key(|(_, v)| v.capacity());
         let best = long_enough.or_else(with_room);
         let mut v = match best.map(|(i, _)| i) {
-            Some(i) => free.swap_remove(i),
+            // `remove`, not `swap_remove`: the others keep the order they were given back in.
+            Some(i) => free.remove(i),
             None => Vec::with_capacity(n),
         };
         if v.len() < n {

@@ -201,7 +201,8 @@ impl Depthwise {
     /// (twice four pixels, eight channels at a time).
     #[cfg(target_arch = "x86_64")]
     fn slide8_x86(&self, x: &[f32], base: usize, c: usize, (ky, step_y): ((usize, usize), usize), out: &mut [f32]) {
-        use super::x86::{avx512, depthwise_slide4_avx2_fma, depthwise_slide8_avx512, DepthwiseRun};
+        use super::x86::DepthwiseRun;
+        use super::x86::{avx512, depthwise_slide4_avx2_fma, depthwise_slide8_avx512, depthwise_slide8_c8_avx512};
         let stride = self.conv.stride[1];
         let run = DepthwiseRun { base, c, ky, step_y, c4: self.bias.len() };
         let (params, act) = ([&self.bias[..], &self.slope[..]], self.conv.activation);
@@ -209,6 +210,7 @@ impl Depthwise {
         // kernels check their reads and writes against the slices.
         unsafe {
             match (avx512(), stride) {
+                (true, 1) if c == 8 => depthwise_slide8_c8_avx512(x, &self.filter, &run, params, act, out),
                 (true, 1) => depthwise_slide8_avx512::<1>(x, &self.filter, &run, params, act, out),
                 (true, _) => depthwise_slide8_avx512::<2>(x, &self.filter, &run, params, act, out),
                 (false, _) => {

@@ -28,6 +28,10 @@ pub struct PackedB {
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     wide: bool,
     data: Vec<f32>,
+    /// The weights as given ([n][k]) where `wide` and C has `DOT_COLUMNS` columns at most, for
+    /// `gemm_dot_avx512`; else empty.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    rows: Vec<f32>,
     bias: Vec<f32>,
     slope: Vec<f32>,
     activation: Activation,
@@ -49,8 +53,12 @@ impl PackedB {
                 data[(panel * k + kk) * width + lane] = weights[col * k + kk];
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        let rows = if wide && n <= super::x86::DOT_COLUMNS { weights[..n * k].to_vec() } else { Vec::new() };
+        #[cfg(not(target_arch = "x86_64"))]
+        let rows = Vec::new();
         let padded_n = n.div_ceil(WIDE) * WIDE;
-        PackedB { k, n, wide, data, bias: padded(bias, padded_n), slope: padded(slope, padded_n), activation }
+        PackedB { k, n, wide, data, rows, bias: padded(bias, padded_n), slope: padded(slope, padded_n), activation }
     }
 }
 
@@ -127,8 +135,15 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
 /// The CPU has AVX-512F, and `b` is packed wide.
 #[cfg(target_arch = "x86_64")]
 unsafe fn gemm_avx512(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) {
-    use super::x86::{gemm_8x32_avx512, Epilogue, AVX512_ROWS};
+    use super::x86::{gemm_8x32_avx512, gemm_dot_avx512, Epilogue, AVX512_ROWS};
     let (k, n, panels) = (b.k, b.n, b.n.div_ceil(WIDE));
+    if !b.rows.is_empty() {
+        let skip = skip.map(|s| (s.data, s.channels));
+        let epilogue = Epilogue { bias: &b.bias, slope: &b.slope, activation: b.activation, n, skip };
+        // SAFETY: the caller's promise (AVX-512F).
+        unsafe { gemm_dot_avx512(a, m, k, &b.rows, &epilogue, c) };
+        return;
+    }
     let mut tail = Vec::new();
     for row in (0..m).step_by(AVX512_ROWS) {
         let rows = AVX512_ROWS.min(m - row);

@@ -7,6 +7,7 @@
 //! against the reference like the others (`tests/kernels.rs`, run once more with `LOCALFACE_KERNELS=sse`
 //! and `LOCALFACE_KERNELS=avx2` for the paths this CPU would not take by itself).
 
+use crate::cpu::reference::activate;
 use crate::model::Activation;
 use core::arch::x86_64::*;
 use std::sync::OnceLock;
@@ -130,6 +131,49 @@ pub unsafe fn gemm_8x32_avx512<const COLS: usize>(
         }
     }
 }
+
+/// C = act(A . W + bias (+ skip)) for a C too narrow for the panels (`DOT_COLUMNS` columns at most, such as
+/// BlazeFace full range's one-channel score head, where fifteen of every sixteen lanes of the panel kernel's
+/// multiply-adds were zeros: 2 GMAC/s against its usual 20-40): each output one dot product of a row of A
+/// with a row of `weights` ([n][k], as TFLite stores them), sixteen products at a time, summed across the
+/// lanes at the end; then `epilogue` as the panel kernel applies it.
+///
+/// # Safety
+/// The CPU has AVX-512F (`avx512()`). Reads and writes are checked against the slices here.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gemm_dot_avx512(a: &[f32], m: usize, k: usize, weights: &[f32], epilogue: &Epilogue, out: &mut [f32]) {
+    let n = epilogue.n;
+    assert!(a.len() >= m * k && weights.len() >= n * k && out.len() >= m * n);
+    assert!(epilogue.bias.len() >= n && epilogue.slope.len() >= n);
+    assert!(epilogue.skip.is_none_or(|(skip, channels)| skip.len() >= m * channels));
+    let whole = k / 16 * 16;
+    for (r, out_row) in out.chunks_exact_mut(n).take(m).enumerate() {
+        for (j, out) in out_row.iter_mut().enumerate() {
+            let (row, w) = (a[r * k..][..k].as_ptr(), weights[j * k..][..k].as_ptr());
+            let mut acc = _mm512_setzero_ps();
+            // SAFETY: kk + 16 <= whole <= k, the length of both rows; masked lanes are not read.
+            unsafe {
+                for kk in (0..whole).step_by(16) {
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(row.add(kk)), _mm512_loadu_ps(w.add(kk)), acc);
+                }
+                if whole < k {
+                    let mask = lanes(k - whole);
+                    let (x, w) =
+                        (_mm512_maskz_loadu_ps(mask, row.add(whole)), _mm512_maskz_loadu_ps(mask, w.add(whole)));
+                    acc = _mm512_fmadd_ps(x, w, acc);
+                }
+            }
+            let mut v = _mm512_reduce_add_ps(acc) + epilogue.bias[j];
+            if let Some((skip, channels)) = epilogue.skip.filter(|&(_, channels)| j < channels) {
+                v += skip[r * channels + j];
+            }
+            *out = activate(v, epilogue.activation, epilogue.slope, j);
+        }
+    }
+}
+
+/// The widest C that `gemm_dot_avx512` computes (at three columns and more the panel kernel is as fast).
+pub const DOT_COLUMNS: usize = 2;
 
 /// The mask of the first `count` (1..=16) lanes.
 #[inline(always)]
@@ -303,6 +347,59 @@ pub unsafe fn depthwise_slide8_avx512<const S: usize>(
                 let v = activate16(_mm512_add_ps(*sums, bias), activation, slope);
                 _mm512_mask_storeu_ps(out.as_mut_ptr().add(j * c + ch), mask, v);
             }
+        }
+    }
+}
+
+/// `depthwise_slide8_avx512` at stride 1 for exactly eight channels (BlazeFace full range's two 96x96 layers),
+/// two pixels to a register: a pixel's eight channels and the next pixel's lie side by side in the input
+/// and the output, so each multiply-add has all sixteen lanes at work instead of eight. Input vector `i`
+/// holds pixels `i` and `i + 1` of the row; output pair `p` (pixels `2p`, `2p + 1`) reads vector `2p + kx`
+/// for tap `kx`, with the tap's eight weights in both halves. The same sums in the same order as
+/// `depthwise_slide8_avx512`.
+///
+/// # Safety
+/// The CPU has AVX-512F (`avx512()`). Reads and writes are checked against the slices here.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn depthwise_slide8_c8_avx512(
+    x: &[f32],
+    filter: &[f32],
+    run: &DepthwiseRun,
+    params: [&[f32]; 2],
+    activation: Activation,
+    out: &mut [f32],
+) {
+    const N: usize = 8;
+    let channels = run.check(N, N + 2, x, filter, params, out);
+    let DepthwiseRun { base, c, ky, step_y, c4 } = *run;
+    assert!(c == 8 && channels == 8, "eight channels");
+    // Eight values in both halves of a register.
+    let twice = |p: *const f32| {
+        // SAFETY: the callers' reads are within the checks above.
+        let v = _mm512_castps256_ps512(unsafe { _mm256_loadu_ps(p) });
+        _mm512_shuffle_f32x4::<0b01_00_01_00>(v, v)
+    };
+    let mut acc = [_mm512_setzero_ps(); N / 2];
+    for row in ky.0..ky.1 {
+        // SAFETY: the check above: every tap of these rows and the eight channels of each lie inside `x` and
+        // `filter` (the last vector, pixels 8 and 9, ends at the span's end).
+        unsafe {
+            let w: [__m512; 3] = std::array::from_fn(|kx| twice(filter.as_ptr().add((row * 3 + kx) * c4)));
+            let at = x.as_ptr().add(base + row * step_y);
+            let v: [__m512; N + 1] = std::array::from_fn(|i| _mm512_loadu_ps(at.add(i * c)));
+            for (kx, w) in w.iter().enumerate() {
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    *acc = _mm512_fmadd_ps(v[2 * p + kx], *w, *acc);
+                }
+            }
+        }
+    }
+    // SAFETY: the check above (bias, slope and the eight pixels' outputs, 64 values).
+    unsafe {
+        let (bias, slope) = (twice(params[0].as_ptr()), twice(params[1].as_ptr()));
+        for (p, sums) in acc.iter().enumerate() {
+            let v = activate16(_mm512_add_ps(*sums, bias), activation, slope);
+            _mm512_storeu_ps(out.as_mut_ptr().add(p * 16), v);
         }
     }
 }
