@@ -404,6 +404,45 @@ pub unsafe fn depthwise_slide8_c8_avx512(
     }
 }
 
+/// `depthwise::Depthwise::pixel_alone` on AVX-512: one output pixel (at a border, where the padding cuts its
+/// taps), sixteen channels at a time (the last block masked) up to the last multiple of four, each tap
+/// `(input offset from base, filter offset)`. (Natively with SSE, the two border pixels of each row took a
+/// fifth as long as the row's other pixels together.)
+///
+/// # Safety
+/// The CPU has AVX-512F (`avx512()`). Reads and writes are checked against the slices here.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn depthwise_pixel_avx512(
+    x: &[f32],
+    filter: &[f32],
+    (base, taps): (usize, &[(usize, usize)]),
+    params: [&[f32]; 2],
+    activation: Activation,
+    out: &mut [f32],
+) {
+    let channels = out.len() / 4 * 4;
+    let x_reach = base + taps.iter().map(|t| t.0).max().unwrap_or(0) + channels;
+    let filter_reach = taps.iter().map(|t| t.1).max().unwrap_or(0) + channels;
+    assert!(x_reach <= x.len() && filter_reach <= filter.len(), "depthwise taps beyond the input or filter");
+    assert!(params.iter().all(|p| p.len() >= channels));
+    for ch in (0..channels).step_by(16) {
+        let mask = lanes((channels - ch).min(16));
+        let mut acc = _mm512_setzero_ps();
+        // SAFETY: the asserts above cover every tap's first `channels` values; masked lanes are neither read
+        // nor written.
+        unsafe {
+            for &(xi, wi) in taps {
+                let v = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(base + xi + ch));
+                acc = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask, filter.as_ptr().add(wi + ch)), acc);
+            }
+            let bias = _mm512_maskz_loadu_ps(mask, params[0].as_ptr().add(ch));
+            let slope = _mm512_maskz_loadu_ps(mask, params[1].as_ptr().add(ch));
+            let v = activate16(_mm512_add_ps(acc, bias), activation, slope);
+            _mm512_mask_storeu_ps(out.as_mut_ptr().add(ch), mask, v);
+        }
+    }
+}
+
 /// `depthwise_slide8_avx512` on AVX2 + FMA, eight channels at a time (the last block masked) and four pixels
 /// per call (eight would spill: sixteen registers), with the same contract.
 ///
