@@ -407,44 +407,58 @@ impl Depthwise {
             unsafe { super::x86::depthwise_pixel_avx512(x, &self.filter, (base, taps), params, activation, out_px) };
             return;
         }
+        // One check for every read and write below, instead of one per tap and store (as in `pixels`).
+        let reach = taps.iter().map(|t| t.0).max().unwrap_or(0) + c / 4 * 4;
+        assert!(base + reach <= x.len(), "depthwise taps beyond the input");
+        self.check_ends(taps, 1, c, out_px);
+        let act = Act4::of(activation);
         let mut ch = 0;
         while ch + 16 <= c {
-            let mut acc = [F4::splat(0.0); 4];
+            // SAFETY: ch + 16 <= c / 4 * 4, within the checks above.
+            unsafe { self.alone_blocks::<4>(x, base, taps, act, ch, out_px) };
+            ch += 16;
+        }
+        if ch + 8 <= c {
+            // SAFETY: as above.
+            unsafe { self.alone_blocks::<2>(x, base, taps, act, ch, out_px) };
+            ch += 8;
+        }
+        if ch + 4 <= c {
+            // SAFETY: as above.
+            unsafe { self.alone_blocks::<1>(x, base, taps, act, ch, out_px) };
+        }
+    }
+
+    /// Channels `ch..ch + 4 * B` of one pixel: a running sum per block of four over the taps, then bias and
+    /// activation.
+    ///
+    /// # Safety
+    /// `ch + 4 * B <= c / 4 * 4`, and the checks of `pixel_alone` (the taps' reads, the filter, the bias and
+    /// `out_px`) have passed.
+    #[inline(always)]
+    unsafe fn alone_blocks<const B: usize>(
+        &self,
+        x: &[f32],
+        base: usize,
+        taps: &[(usize, usize)],
+        act: Act4,
+        ch: usize,
+        out_px: &mut [f32],
+    ) {
+        let mut acc = [F4::splat(0.0); B];
+        // SAFETY: the caller's promise.
+        unsafe {
             for &(xi, wi) in taps {
-                let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..16], &self.filter[wi + ch..][..16]);
                 for (j, a) in acc.iter_mut().enumerate() {
-                    *a = a.mul_add(F4::load(&xs_[4 * j..]), F4::load(&ws[4 * j..]));
+                    let at = ch + 4 * j;
+                    *a = a.mul_add(F4::load_unchecked(x, base + xi + at), F4::load_unchecked(&self.filter, wi + at));
                 }
             }
             for (j, a) in acc.iter().enumerate() {
                 let at = ch + 4 * j;
-                let v = *a + F4::load(&self.bias[at..]);
-                activate4(v, activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
+                let (bias, slope) = (F4::load_unchecked(&self.bias, at), F4::load_unchecked(&self.slope, at));
+                act.apply(*a + bias, slope).store_unchecked(out_px, at);
             }
-            ch += 16;
-        }
-        if ch + 8 <= c {
-            let mut acc = [F4::splat(0.0); 2];
-            for &(xi, wi) in taps {
-                let (xs_, ws) = (&x[base.wrapping_add(xi) + ch..][..8], &self.filter[wi + ch..][..8]);
-                acc[0] = acc[0].mul_add(F4::load(&xs_[..4]), F4::load(&ws[..4]));
-                acc[1] = acc[1].mul_add(F4::load(&xs_[4..]), F4::load(&ws[4..]));
-            }
-            for (j, a) in acc.iter().enumerate() {
-                let at = ch + 4 * j;
-                let v = *a + F4::load(&self.bias[at..]);
-                activate4(v, activation, F4::load(&self.slope[at..])).store(&mut out_px[at..]);
-            }
-            ch += 8;
-        }
-        while ch + 4 <= c {
-            let mut acc = F4::splat(0.0);
-            for &(xi, wi) in taps {
-                acc = acc.mul_add(F4::load(&x[base.wrapping_add(xi) + ch..]), F4::load(&self.filter[wi + ch..]));
-            }
-            let v = acc + F4::load(&self.bias[ch..]);
-            activate4(v, activation, F4::load(&self.slope[ch..])).store(&mut out_px[ch..]);
-            ch += 4;
         }
     }
 
