@@ -184,24 +184,28 @@ unsafe fn gemm_avx512(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &
 /// The CPU has AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 unsafe fn gemm_rows_avx2_fma(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32]) -> usize {
-    use super::x86::{gemm_6x16_avx2_fma, ROWS};
+    use super::x86::{gemm_6x16_avx2_fma, Epilogue, ROWS};
     let (k, n, panels) = (b.k, b.n, b.n.div_ceil(NR));
     let panel_data = |p: usize| &b.data[p * k * NR..][..k * NR];
     let mut row = 0;
     while row + ROWS <= m {
+        let skip = skip.map(|s| (&s.data[row * s.channels..][..ROWS * s.channels], s.channels));
+        let epilogue = Epilogue { bias: &b.bias, slope: &b.slope, activation: b.activation, n, skip };
+        let out = &mut c[row * n..][..ROWS * n];
         for first in (0..panels).step_by(2) {
             let second = (first + 1).min(panels - 1);
-            // SAFETY: the caller's promise.
-            let sums =
-                unsafe { gemm_6x16_avx2_fma(&a[row * k..][..ROWS * k], k, [panel_data(first), panel_data(second)]) };
-            for (r, sums) in sums.iter().enumerate() {
-                let out = &mut c[(row + r) * n..][..n];
-                let skip_row = skip.map(|s| s.row(row + r));
-                store(b, first, &[F4::load(&sums[..4]), F4::load(&sums[4..8])], skip_row, out);
-                if second != first {
-                    store(b, second, &[F4::load(&sums[8..12]), F4::load(&sums[12..])], skip_row, out);
-                }
-            }
+            // SAFETY: the caller's promise; the kernel checks its reads and writes (the columns of a dropped
+            // second copy lie past `n`, so they are not stored).
+            unsafe {
+                gemm_6x16_avx2_fma(
+                    &a[row * k..],
+                    k,
+                    [panel_data(first), panel_data(second)],
+                    first * NR,
+                    &epilogue,
+                    out,
+                )
+            };
         }
         row += ROWS;
     }
