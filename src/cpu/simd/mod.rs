@@ -231,8 +231,9 @@ fn gather_runs(x: &[f32], start: usize, step: usize, run: usize, dst: &mut [f32]
     }
 }
 
-/// Output pixels gathered per block by `ConvGemm` (a multiple of the SSE and wasm micro-kernel's four rows).
-const IM2COL_BLOCK: usize = 32;
+/// Output pixels gathered per block by `ConvGemm`: a multiple of every micro-kernel's rows (4, 6 and 8; at 32,
+/// the AVX2 kernel's six left two rows of each block to the one-row SSE kernel).
+const IM2COL_BLOCK: usize = 48;
 
 /// Fully connected: x as rows of the filter's width -> [rows, out].
 #[derive(Debug, Clone)]
