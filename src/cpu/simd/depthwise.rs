@@ -8,7 +8,7 @@
 //! reference adds.
 
 use super::lanes::F4;
-use super::{activate4, padded, tap_ranges, Act4};
+use super::{activate4, padded, tap_ranges, taps_within, Act4};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
 use crate::model::Conv;
@@ -94,13 +94,13 @@ impl Depthwise {
     ) {
         let act = Act4::of(self.conv.activation);
         // One check for every read and write below (offset + channel block + pixel), instead of one each.
-        let reach = taps.iter().map(|t| t.0).max().unwrap_or(0) + (N - 1) * pixel_step + c / 4 * 4;
-        assert!(base + reach <= x.len(), "depthwise taps beyond the input");
+        let width = (N - 1) * pixel_step + c / 4 * 4;
+        assert!(taps_within(base, taps, width, x.len()), "depthwise taps beyond the input");
         self.check_ends(taps, N, c, out);
         // Where the CPU has AVX2 and FMA, eight pixels go eight channels at a time; the rest as below.
         #[cfg(target_arch = "x86_64")]
         let first = if N == 8 && super::x86::avx2_fma() {
-            // SAFETY: AVX2 and FMA are there, and `reach` above covers every read of the whole blocks of eight.
+            // SAFETY: AVX2 and FMA are there, and the check above covers every read of the whole blocks of eight.
             unsafe { self.pixels8_avx2_fma(x, base, pixel_step, taps, c, out) }
         } else {
             0
@@ -112,9 +112,9 @@ impl Depthwise {
             for &(xi, wi) in taps {
                 // SAFETY: wi + ch + 4 <= the filter's length (`check_ends`).
                 let weight = unsafe { F4::load_unchecked(&self.filter, wi + ch) };
-                let at = base + xi + ch;
+                let at = base.wrapping_add(xi) + ch;
                 for (j, a) in acc.iter_mut().enumerate() {
-                    // SAFETY: xi <= the largest offset, ch + 4 <= c / 4 * 4 and j < N: within `reach`.
+                    // SAFETY: xi is a tap's offset, ch + 4 <= c / 4 * 4 and j < N: within the check above.
                     *a = a.mul_add(unsafe { F4::load_unchecked(x, at + j * pixel_step) }, weight);
                 }
             }
@@ -408,8 +408,7 @@ impl Depthwise {
             return;
         }
         // One check for every read and write below, instead of one per tap and store (as in `pixels`).
-        let reach = taps.iter().map(|t| t.0).max().unwrap_or(0) + c / 4 * 4;
-        assert!(base + reach <= x.len(), "depthwise taps beyond the input");
+        assert!(taps_within(base, taps, c / 4 * 4, x.len()), "depthwise taps beyond the input");
         self.check_ends(taps, 1, c, out_px);
         let act = Act4::of(activation);
         let mut ch = 0;
@@ -451,7 +450,8 @@ impl Depthwise {
             for &(xi, wi) in taps {
                 for (j, a) in acc.iter_mut().enumerate() {
                     let at = ch + 4 * j;
-                    *a = a.mul_add(F4::load_unchecked(x, base + xi + at), F4::load_unchecked(&self.filter, wi + at));
+                    let v = F4::load_unchecked(x, base.wrapping_add(xi) + at);
+                    *a = a.mul_add(v, F4::load_unchecked(&self.filter, wi + at));
                 }
             }
             for (j, a) in acc.iter().enumerate() {

@@ -46,6 +46,18 @@ pub(crate) fn tap_ranges(
         .collect()
 }
 
+/// Whether every read of a depthwise pixel group lies in an input of `len` values: each tap's input offset
+/// (`taps[i].0`) from `base`, plus `width` more. `base` is the offset of the pixel's tap (0, 0), which may
+/// lie in the padding before the input: a negative offset, wrapped (`base.wrapping_add(offset)` is each
+/// read's start).
+pub(crate) fn taps_within(base: usize, taps: &[(usize, usize)], width: usize, len: usize) -> bool {
+    let (Some(first), Some(last)) = (taps.iter().map(|t| t.0).min(), taps.iter().map(|t| t.0).max()) else {
+        return true;
+    };
+    let base = base as isize as i128;
+    base + first as i128 >= 0 && base + last as i128 + width as i128 <= len as i128
+}
+
 /// A copy of `v` zero-padded to `len` (a one-value slope is repeated instead).
 pub(crate) fn padded(v: &[f32], len: usize) -> Vec<f32> {
     let mut out = if v.len() == 1 { vec![v[0]; len] } else { v.to_vec() };

@@ -286,7 +286,7 @@ pub unsafe fn depthwise_8x8_avx2_fma(
         // SAFETY: the caller's bounds (see above).
         unsafe {
             let weight = _mm256_loadu_ps(filter.as_ptr().add(wi + ch));
-            let at = x.as_ptr().add(base + xi + ch);
+            let at = x.as_ptr().add(base.wrapping_add(xi) + ch);
             for (j, a) in acc.iter_mut().enumerate() {
                 *a = _mm256_fmadd_ps(_mm256_loadu_ps(at.add(j * pixel_step)), weight, *a);
             }
@@ -456,9 +456,9 @@ pub unsafe fn depthwise_pixel_avx512(
     out: &mut [f32],
 ) {
     let channels = out.len() / 4 * 4;
-    let x_reach = base + taps.iter().map(|t| t.0).max().unwrap_or(0) + channels;
     let filter_reach = taps.iter().map(|t| t.1).max().unwrap_or(0) + channels;
-    assert!(x_reach <= x.len() && filter_reach <= filter.len(), "depthwise taps beyond the input or filter");
+    let x_within = super::taps_within(base, taps, channels, x.len());
+    assert!(x_within && filter_reach <= filter.len(), "depthwise taps beyond the input or filter");
     assert!(params.iter().all(|p| p.len() >= channels));
     for ch in (0..channels).step_by(16) {
         let mask = lanes((channels - ch).min(16));
@@ -467,7 +467,7 @@ pub unsafe fn depthwise_pixel_avx512(
         // nor written.
         unsafe {
             for &(xi, wi) in taps {
-                let v = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(base + xi + ch));
+                let v = _mm512_maskz_loadu_ps(mask, x.as_ptr().add(base.wrapping_add(xi) + ch));
                 acc = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask, filter.as_ptr().add(wi + ch)), acc);
             }
             let bias = _mm512_maskz_loadu_ps(mask, params[0].as_ptr().add(ch));
