@@ -8,7 +8,7 @@
 //! reference adds.
 
 use super::lanes::F4;
-use super::{activate4, padded, tap_ranges, taps_within, Act4};
+use super::{activate4, padded, reads_within, tap_ranges, taps_within, Act4};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
 use crate::model::Conv;
@@ -187,7 +187,7 @@ impl Depthwise {
             return;
         }
         let (first, second) = out.split_at_mut(4 * c);
-        let next = base + 4 * stride * c;
+        let next = base.wrapping_add(4 * stride * c);
         if stride == 1 {
             self.slide::<4, 3, 1>(x, base, c, ky, step_y, first);
             self.slide::<4, 3, 1>(x, next, c, ky, step_y, second);
@@ -215,7 +215,7 @@ impl Depthwise {
                 (true, _) => depthwise_slide8_avx512::<2>(x, &self.filter, &run, params, act, out),
                 (false, _) => {
                     let (first, second) = out.split_at_mut(4 * c);
-                    let next = DepthwiseRun { base: base + 4 * stride * c, ..run };
+                    let next = DepthwiseRun { base: base.wrapping_add(4 * stride * c), ..run };
                     if stride == 1 {
                         depthwise_slide4_avx2_fma::<1>(x, &self.filter, &run, params, act, first);
                         depthwise_slide4_avx2_fma::<1>(x, &self.filter, &next, params, act, second);
@@ -248,8 +248,9 @@ impl Depthwise {
         let span = (N - 1) * S + KW;
         self.check_outputs(N, c, out);
         // One check for every read below, instead of one per read.
-        let last_row = ky.1.saturating_sub(1) * step_y;
-        assert!(base + last_row + (span - 1) * c + c / 4 * 4 <= x.len(), "depthwise taps beyond the input");
+        let end = ky.1.saturating_sub(1) * step_y + (span - 1) * c + c / 4 * 4;
+        let within = ky.0 >= ky.1 || reads_within(base, ky.0 * step_y, end, x.len());
+        assert!(within, "depthwise taps beyond the input");
         assert!(ky.1 * KW * c4 <= self.filter.len() && self.kw == KW, "depthwise filter rows beyond the filter");
         for ch in (0..c / 4 * 4).step_by(4) {
             let mut acc = [F4::splat(0.0); N];
@@ -257,7 +258,7 @@ impl Depthwise {
                 // SAFETY: row < ky.1 and ch + 4 <= c4: within the filter, as checked above.
                 let w: [F4; KW] =
                     std::array::from_fn(|kx| unsafe { F4::load_unchecked(&self.filter, (row * KW + kx) * c4 + ch) });
-                let mut at = base + row * step_y + ch;
+                let mut at = base.wrapping_add(row * step_y) + ch;
                 for i in 0..span {
                     // SAFETY: row < ky.1, i < span and ch + 4 <= c / 4 * 4: within the check above.
                     let v = unsafe { F4::load_unchecked(x, at) };
@@ -365,7 +366,8 @@ impl Depthwise {
                             }
                         }
                     }
-                    // Valid taps lie inside the input, so base + offset is never negative.
+                    // Valid taps lie inside the input, so base + offset is never negative (base itself may be,
+                    // wrapped: `reads_within`).
                     let base = base as usize;
                     let taps = &taps[..count];
                     // A run of eight or more goes eight at a time, its last part (if shorter) as the run's last
@@ -376,7 +378,7 @@ impl Depthwise {
                         for start in (0..run).step_by(8) {
                             let first = start.min(run - 8);
                             let out8 = &mut out_row[(ox + first) * c..][..8 * c];
-                            self.eight(x, base + first * pixel_step, taps, span, out8);
+                            self.eight(x, base.wrapping_add(first * pixel_step), taps, span, out8);
                         }
                         ox += run;
                     } else if run >= 4 {

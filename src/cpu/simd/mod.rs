@@ -47,15 +47,20 @@ pub(crate) fn tap_ranges(
 }
 
 /// Whether every read of a depthwise pixel group lies in an input of `len` values: each tap's input offset
-/// (`taps[i].0`) from `base`, plus `width` more. `base` is the offset of the pixel's tap (0, 0), which may
-/// lie in the padding before the input: a negative offset, wrapped (`base.wrapping_add(offset)` is each
-/// read's start).
+/// (`taps[i].0`) from `base`, plus `width` more (`reads_within`). A pixel with no tap inside reads nothing.
 pub(crate) fn taps_within(base: usize, taps: &[(usize, usize)], width: usize, len: usize) -> bool {
     let (Some(first), Some(last)) = (taps.iter().map(|t| t.0).min(), taps.iter().map(|t| t.0).max()) else {
         return true;
     };
+    reads_within(base, first, last + width, len)
+}
+
+/// Whether reads from `base + first` up to `base + end` lie in an input of `len` values. `base` is the input
+/// offset of a depthwise pixel's tap (0, 0), which may lie in the padding before the input: a negative
+/// offset, wrapped, so the kernels start their reads at `base.wrapping_add(offset)` of taps inside.
+pub(crate) fn reads_within(base: usize, first: usize, end: usize, len: usize) -> bool {
     let base = base as isize as i128;
-    base + first as i128 >= 0 && base + last as i128 + width as i128 <= len as i128
+    base + first as i128 >= 0 && base + end as i128 <= len as i128
 }
 
 /// A copy of `v` zero-padded to `len` (a one-value slope is repeated instead).

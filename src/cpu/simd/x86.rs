@@ -321,7 +321,8 @@ impl DepthwiseRun {
         let DepthwiseRun { base, c, ky, step_y, c4 } = *self;
         let channels = c / 4 * 4;
         assert!(span <= (n - 1) * 2 + 3 && ky.0 < ky.1 && channels <= c4);
-        assert!(base + (ky.1 - 1) * step_y + (span - 1) * c + channels <= x.len(), "depthwise taps beyond the input");
+        let end = (ky.1 - 1) * step_y + (span - 1) * c + channels;
+        assert!(super::reads_within(base, ky.0 * step_y, end, x.len()), "depthwise taps beyond the input");
         assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
         assert!(out.len() >= (n - 1) * c + channels);
         channels
@@ -361,7 +362,7 @@ pub unsafe fn depthwise_slide8_avx512<const S: usize>(
                 });
                 // The row's input pixels first, then each output's three taps from them: constant indices
                 // throughout, so that the loops unroll and the sums stay in registers.
-                let at = x.as_ptr().add(base + row * step_y + ch);
+                let at = x.as_ptr().add(base.wrapping_add(row * step_y) + ch);
                 let mut v = [_mm512_setzero_ps(); (N - 1) * 2 + 3];
                 for (i, v) in v.iter_mut().enumerate().take(span) {
                     *v = _mm512_maskz_loadu_ps(mask, at.add(i * c));
@@ -420,7 +421,7 @@ pub unsafe fn depthwise_slide8_c8_avx512(
         // `filter` (the last vector, pixels 8 and 9, ends at the span's end).
         unsafe {
             let w: [__m512; 3] = std::array::from_fn(|kx| twice(filter.as_ptr().add((row * 3 + kx) * c4)));
-            let at = x.as_ptr().add(base + row * step_y);
+            let at = x.as_ptr().add(base.wrapping_add(row * step_y));
             let v: [__m512; N + 1] = std::array::from_fn(|i| _mm512_loadu_ps(at.add(i * c)));
             for (kx, w) in w.iter().enumerate() {
                 for (p, acc) in acc.iter_mut().enumerate() {
@@ -505,7 +506,7 @@ pub unsafe fn depthwise_slide4_avx2_fma<const S: usize>(
             unsafe {
                 let w: [__m256; 3] =
                     std::array::from_fn(|kx| _mm256_maskload_ps(filter.as_ptr().add((row * 3 + kx) * c4 + ch), mask));
-                let at = x.as_ptr().add(base + row * step_y + ch);
+                let at = x.as_ptr().add(base.wrapping_add(row * step_y) + ch);
                 let mut v = [_mm256_setzero_ps(); (N - 1) * 2 + 3];
                 for (i, v) in v.iter_mut().enumerate().take(span) {
                     *v = _mm256_maskload_ps(at.add(i * c), mask);
