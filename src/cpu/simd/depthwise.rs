@@ -8,7 +8,7 @@
 //! reference adds.
 
 use super::lanes::F4;
-use super::{activate4, padded, reads_within, tap_ranges, taps_within, Act4};
+use super::{activate4, padded, rows_within, tap_ranges, taps_within, Act4};
 use crate::cpu::reference::activate;
 use crate::model::shape::window;
 use crate::model::Conv;
@@ -94,9 +94,7 @@ impl Depthwise {
     ) {
         let act = Act4::of(self.conv.activation);
         // One check for every read and write below (offset + channel block + pixel), instead of one each.
-        let width = (N - 1) * pixel_step + c / 4 * 4;
-        assert!(taps_within(base, taps, width, x.len()), "depthwise taps beyond the input");
-        self.check_ends(taps, N, c, out);
+        self.check_ends(x, (base, taps), (N, pixel_step), c, out);
         // Where the CPU has AVX2 and FMA, eight pixels go eight channels at a time; the rest as below.
         #[cfg(target_arch = "x86_64")]
         let first = if N == 8 && super::x86::avx2_fma() {
@@ -123,9 +121,20 @@ impl Depthwise {
         }
     }
 
-    /// The checks that let `pixels` read the filter unchecked: every tap's filter offset plus the channels in
-    /// whole blocks of four lies within the filter; and those of `check_outputs`.
-    fn check_ends(&self, taps: &[(usize, usize)], pixels: usize, c: usize, out: &[f32]) {
+    /// The checks that let `pixels` and `pixel_alone` read the input and the filter unchecked: `pixels`
+    /// pixels `pixel_step` apart, the first at `base`, read each tap's input offset plus the channels in whole
+    /// blocks of four within `x`, and each tap's filter offset plus those channels lies within the filter;
+    /// and those of `check_outputs`.
+    fn check_ends(
+        &self,
+        x: &[f32],
+        (base, taps): (usize, &[(usize, usize)]),
+        (pixels, pixel_step): (usize, usize),
+        c: usize,
+        out: &[f32],
+    ) {
+        let width = (pixels - 1) * pixel_step + c / 4 * 4;
+        assert!(taps_within(base, taps, width, x.len()), "depthwise taps beyond the input");
         let filter_reach = taps.iter().map(|t| t.1).max().unwrap_or(0) + c / 4 * 4;
         assert!(filter_reach <= self.filter.len(), "depthwise taps beyond the filter");
         self.check_outputs(pixels, c, out);
@@ -248,9 +257,8 @@ impl Depthwise {
         let span = (N - 1) * S + KW;
         self.check_outputs(N, c, out);
         // One check for every read below, instead of one per read.
-        let end = ky.1.saturating_sub(1) * step_y + (span - 1) * c + c / 4 * 4;
-        let within = ky.0 >= ky.1 || reads_within(base, ky.0 * step_y, end, x.len());
-        assert!(within, "depthwise taps beyond the input");
+        let row_len = (span - 1) * c + c / 4 * 4;
+        assert!(rows_within(base, ky, step_y, row_len, x.len()), "depthwise taps beyond the input");
         assert!(ky.1 * KW * c4 <= self.filter.len() && self.kw == KW, "depthwise filter rows beyond the filter");
         for ch in (0..c / 4 * 4).step_by(4) {
             let mut acc = [F4::splat(0.0); N];
@@ -367,7 +375,7 @@ impl Depthwise {
                         }
                     }
                     // Valid taps lie inside the input, so base + offset is never negative (base itself may be,
-                    // wrapped: `reads_within`).
+                    // wrapped: `simd::reads_within`).
                     let base = base as usize;
                     let taps = &taps[..count];
                     // A run of eight or more goes eight at a time, its last part (if shorter) as the run's last
@@ -410,8 +418,7 @@ impl Depthwise {
             return;
         }
         // One check for every read and write below, instead of one per tap and store (as in `pixels`).
-        assert!(taps_within(base, taps, c / 4 * 4, x.len()), "depthwise taps beyond the input");
-        self.check_ends(taps, 1, c, out_px);
+        self.check_ends(x, (base, taps), (1, 0), c, out_px);
         let act = Act4::of(activation);
         let mut ch = 0;
         while ch + 16 <= c {

@@ -55,10 +55,16 @@ pub(crate) fn taps_within(base: usize, taps: &[(usize, usize)], width: usize, le
     reads_within(base, first, last + width, len)
 }
 
+/// Whether the reads of a sliding depthwise run lie in an input of `len` values: filter rows `ky`, `step_y`
+/// apart, each `row_len` values from `base` plus its row's offset (`reads_within`). No rows, no reads.
+pub(crate) fn rows_within(base: usize, ky: (usize, usize), step_y: usize, row_len: usize, len: usize) -> bool {
+    ky.0 >= ky.1 || reads_within(base, ky.0 * step_y, (ky.1 - 1) * step_y + row_len, len)
+}
+
 /// Whether reads from `base + first` up to `base + end` lie in an input of `len` values. `base` is the input
 /// offset of a depthwise pixel's tap (0, 0), which may lie in the padding before the input: a negative
 /// offset, wrapped, so the kernels start their reads at `base.wrapping_add(offset)` of taps inside.
-pub(crate) fn reads_within(base: usize, first: usize, end: usize, len: usize) -> bool {
+fn reads_within(base: usize, first: usize, end: usize, len: usize) -> bool {
     let base = base as isize as i128;
     base + first as i128 >= 0 && base + end as i128 <= len as i128
 }

@@ -321,8 +321,8 @@ impl DepthwiseRun {
         let DepthwiseRun { base, c, ky, step_y, c4 } = *self;
         let channels = c / 4 * 4;
         assert!(span <= (n - 1) * 2 + 3 && ky.0 < ky.1 && channels <= c4);
-        let end = (ky.1 - 1) * step_y + (span - 1) * c + channels;
-        assert!(super::reads_within(base, ky.0 * step_y, end, x.len()), "depthwise taps beyond the input");
+        let row_len = (span - 1) * c + channels;
+        assert!(super::rows_within(base, ky, step_y, row_len, x.len()), "depthwise taps beyond the input");
         assert!(ky.1 * 3 * c4 <= filter.len() && params.iter().all(|p| p.len() >= channels));
         assert!(out.len() >= (n - 1) * c + channels);
         channels
