@@ -60,6 +60,12 @@ fn conv2d_gemm_matches_reference() {
         ([1, 17, 15, 3], [64, 3, 3, 3], None),
         ([1, 32, 32, 3], [24, 5, 5, 3], None),
     ];
+    // Whole panels of eight columns with each activation: the product's compile-time activation (`quads`),
+    // 63 rows (four at a time, then three alone).
+    for activation in ACTIVATIONS {
+        let conv = Conv { padding: Padding::Valid, stride: [1, 1], dilation: [1, 1], activation };
+        shapes.push(([1, 9, 7, 12], [16, 1, 1, 12], Some(conv)));
+    }
     for _ in 0..60 {
         let (ci, co, k) = (1 + rng.below(19), 1 + rng.below(21), 1 + rng.below(5));
         let (h, w) = (k.max(2) + rng.below(9), k.max(2) + rng.below(9));
@@ -239,6 +245,11 @@ fn convolution_with_residual_add_matches_reference() {
         ([1, 8, 8, 3], [5, 3, 3, 3], 2),
         ([1, 9, 7, 37], [2, 1, 1, 37], 1),
         ([1, 6, 5, 16], [1, 1, 1, 16], 1),
+        // BlazeFace full range's joins: eight channels to 32, a skip of 32 widened to 48, and of 28 (its last
+        // panel half covered).
+        ([1, 12, 10, 8], [32, 1, 1, 8], 32),
+        ([1, 9, 9, 12], [48, 1, 1, 12], 32),
+        ([1, 7, 9, 12], [32, 1, 1, 12], 28),
     ];
     for _ in 0..40 {
         let (ci, co, k) = (1 + rng.below(40), 1 + rng.below(40), 1 + 2 * rng.below(2));

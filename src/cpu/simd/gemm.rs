@@ -90,12 +90,20 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
     // Where the CPU has AVX2 and FMA, rows go six at a time through its kernel; the rest as below.
     #[cfg(target_arch = "x86_64")]
     // SAFETY: only where the CPU has them.
-    let mut row = if super::x86::avx2_fma() { unsafe { gemm_rows_avx2_fma(a, m, b, skip, c) } } else { 0 };
+    let row = if super::x86::avx2_fma() { unsafe { gemm_rows_avx2_fma(a, m, b, skip, c) } } else { 0 };
     #[cfg(not(target_arch = "x86_64"))]
-    let mut row = 0;
+    let row = 0;
+    // Rows four at a time: the first panels through `quads` (all of them but a last part panel and the
+    // panel a skip ends inside), the rest here.
+    let (end, fast) = (row + (m - row) / MR * MR, fast_panels(n, skip));
+    match Act4::of(b.activation) {
+        Act4::Identity => quads::<IDENTITY>(a, row..end, fast, b, skip, c),
+        Act4::Clamp(..) => quads::<CLAMP>(a, row..end, fast, b, skip, c),
+        Act4::Prelu => quads::<PRELU>(a, row..end, fast, b, skip, c),
+    }
     let act = Act4::of(b.activation);
-    while row + MR <= m {
-        for panel in 0..n.div_ceil(NR) {
+    for row in (row..end).step_by(MR) {
+        for panel in fast..n.div_ceil(NR) {
             let rows = &a[row * k..][..MR * k];
             let weights = &b.data[panel * k * NR..][..k * NR];
             // A last panel of at most four real columns needs only half the work.
@@ -118,12 +126,97 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
                 }
             }
         }
-        row += MR;
     }
-    for row in row..m {
+    for row in end..m {
         for panel in 0..n.div_ceil(NR) {
             let acc = kernel_1x8(&a[row * k..][..k], &b.data[panel * k * NR..][..k * NR]);
             store(b, panel, &acc, skip.map(|s| s.row(row)), &mut c[row * n..][..n]);
+        }
+    }
+}
+
+/// `quads`' activation, a const parameter (`Act4`'s cases).
+const IDENTITY: u8 = 0;
+const CLAMP: u8 = 1;
+const PRELU: u8 = 2;
+
+/// How many of C's first panels `quads` takes: the whole ones up to the one a skip ends inside, if any (a
+/// skip covers every panel of `quads` wholly or not at all; the columns it lacks are zeros).
+fn fast_panels(n: usize, skip: Option<Skip>) -> usize {
+    let skip_end = skip.filter(|s| !s.channels.is_multiple_of(NR)).map_or(usize::MAX, |s| s.channels / NR);
+    (n / NR).min(skip_end)
+}
+
+/// Rows `rows` (four at a time) by C's first `panels` panels (`fast_panels`), with activation `ACT`
+/// (`Act4::of(b.activation)`). Other cases stay out of this loop: as branches never taken, they made V8's
+/// code for it 1-2% slower.
+fn quads<const ACT: u8>(
+    a: &[f32],
+    rows: std::ops::Range<usize>,
+    panels: usize,
+    b: &PackedB,
+    skip: Option<Skip>,
+    c: &mut [f32],
+) {
+    let (k, n, m) = (b.k, b.n, rows.end);
+    let bounds = match Act4::of(b.activation) {
+        Act4::Clamp(lo, hi) => (lo, hi),
+        _ => (F4::splat(0.0), F4::splat(0.0)),
+    };
+    // What lets `quad_tile` write C and read the skip, bias and slope unchecked.
+    assert!(panels * NR <= n && c.len() >= m * n && b.bias.len().min(b.slope.len()) >= n);
+    assert!(skip.is_none_or(|s| s.channels <= n && s.data.len() >= m * s.channels));
+    for row in rows.step_by(MR) {
+        let quad = &a[row * k..][..MR * k];
+        for panel in 0..panels {
+            let (col0, weights) = (panel * NR, &b.data[panel * k * NR..][..k * NR]);
+            let tile = (quad, k, weights);
+            // SAFETY: rows row..row + 4 <= m and columns col0..col0 + 8 <= n, checked above; a skip with a
+            // column of the panel has all eight (`fast_panels`).
+            match skip.filter(|s| s.channels > col0) {
+                Some(_) => unsafe { quad_tile::<ACT, true>(tile, b, bounds, skip, (row, col0), c) },
+                None => unsafe { quad_tile::<ACT, false>(tile, b, bounds, None, (row, col0), c) },
+            }
+        }
+    }
+}
+
+/// Four rows (`rows`, each `k` long) by a whole panel (`weights`): the products, then bias,
+/// the skip (`SKIP`), activation `ACT` (the clamp's `bounds`) and the stores, in one function so that the
+/// sums stay in registers (returned to a separate store function, V8's code wrote all eight to memory and
+/// read them back), with no branch per vector on the activation or the skip.
+///
+/// # Safety
+/// Rows `row..row + MR` of C and of the skip exist, columns `col0..col0 + NR` lie within C's `n` (and so
+/// within the bias and slope), and within the skip's channels where `SKIP`.
+#[inline(always)]
+unsafe fn quad_tile<const ACT: u8, const SKIP: bool>(
+    (rows, k, weights): (&[f32], usize, &[f32]),
+    b: &PackedB,
+    (lo, hi): (F4, F4),
+    skip: Option<Skip>,
+    (row, col0): (usize, usize),
+    c: &mut [f32],
+) {
+    let acc = kernel_4x8::<2>(rows, k, weights);
+    let zero = F4::splat(0.0);
+    // SAFETY: the caller's promise.
+    unsafe {
+        let bias = [F4::load_unchecked(&b.bias, col0), F4::load_unchecked(&b.bias, col0 + 4)];
+        let slope = [F4::load_unchecked(&b.slope, col0), F4::load_unchecked(&b.slope, col0 + 4)];
+        for (r, acc) in acc.into_iter().enumerate() {
+            for h in 0..2 {
+                let mut v = acc[h] + bias[h];
+                if let (true, Some(s)) = (SKIP, skip) {
+                    v = v + F4::load_unchecked(s.data, (row + r) * s.channels + col0 + 4 * h);
+                }
+                v = match ACT {
+                    CLAMP => v.max(lo).min(hi),
+                    PRELU => v.max(zero) + slope[h] * v.min(zero),
+                    _ => v,
+                };
+                v.store_unchecked(c, (row + r) * b.n + col0 + 4 * h);
+            }
         }
     }
 }
