@@ -125,12 +125,16 @@ fn depthwise_matches_reference() {
     }
     // Rows long enough for runs of eight at both strides (the random shapes above are narrower), with
     // channels past a multiple of four, and exactly eight (AVX-512's two pixels to a register), with PReLU.
-    let wide_rows = [(1, Padding::Same, 21), (2, Padding::Same, 21), (2, Padding::Valid, 21), (1, Padding::Same, 8)];
-    for (stride, padding, c) in wide_rows {
-        let xs = [1, 7, 41, c];
+    // Then rows whose runs end in a part of at most four (BlazeFace's 12- and 6-pixel rows: inner runs of 10
+    // and 4), which go through the run's last four where that pays.
+    let wide_rows = [(1, Padding::Same, 21, 41), (2, Padding::Same, 21, 41), (2, Padding::Valid, 21, 41)];
+    let tails =
+        [(1, Padding::Same, 8, 41), (1, Padding::Same, 12, 12), (1, Padding::Same, 12, 6), (2, Padding::Same, 12, 22)];
+    for (stride, padding, c, w) in wide_rows.into_iter().chain(tails) {
+        let xs = [1, 7, w, c];
         let activation = if c == 8 { Activation::Prelu } else { Activation::Relu6 };
         let conv = Conv { padding, stride: [stride, stride], dilation: [1, 1], activation };
-        let x = rng.values(7 * 41 * c);
+        let x = rng.values(7 * w * c);
         let (filter, bias, slope) = (rng.values(9 * c), rng.values(c), rng.values(c));
         let want = reference::depthwise_conv2d(&x, xs, &filter, [1, 3, 3, c], &bias, &slope, &conv);
         let got =

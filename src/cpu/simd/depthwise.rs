@@ -165,16 +165,59 @@ impl Depthwise {
         }
     }
 
-    /// Eight pixels of a run with the same `taps`, the first at input offset `base`, into `out`: a 3-wide filter
-    /// at stride 1 or 2 whose filter rows lie wholly inside the input (`rows.whole_row`) through `slide8`,
-    /// others through `pixels`.
+    /// A run of pixels with the same `taps` (into `out`, `c` values each; the first at input offset `base`, each
+    /// `pixel_step` after the one before), eight at a time; its last part, if shorter, as the run's last eight, or
+    /// with `tail_of_four` its last four where at most four are left.
+    fn groups(
+        &self,
+        x: &[f32],
+        (base, pixel_step): (usize, usize),
+        taps: &[(usize, usize)],
+        span: RowSpan,
+        (tail_of_four, c): (bool, usize),
+        out: &mut [f32],
+    ) {
+        let run = out.len() / c;
+        let mut start = 0;
+        while start < run {
+            let eight = run >= 8 && (run - start > 4 || !tail_of_four);
+            let group = if eight { 8 } else { 4 };
+            let first = start.min(run - group);
+            let out_group = &mut out[first * c..][..group * c];
+            let at = base.wrapping_add(first * pixel_step);
+            if eight {
+                self.eight(x, at, taps, span, out_group);
+            } else {
+                self.four(x, at, taps, span, out_group);
+            }
+            start = first + group;
+        }
+    }
+
+    /// Whether pixels of a run with filter rows `rows` can go through `slide` (and `slide8`): a 3-wide filter at
+    /// stride 1 or 2 whose filter rows lie wholly inside the input.
+    fn slides(&self, rows: RowSpan) -> bool {
+        self.kw == 3 && rows.whole_row && self.conv.dilation[1] == 1 && self.conv.stride[1] <= 2
+    }
+
+    /// Eight pixels of a run with the same `taps`, the first at input offset `base`, into `out`: through
+    /// `slide8` where the run `slides`, else through `pixels`.
     fn eight(&self, x: &[f32], base: usize, taps: &[(usize, usize)], rows: RowSpan, out: &mut [f32]) {
-        let conv = &self.conv;
         let c = out.len() / 8;
-        if self.kw == 3 && rows.whole_row && conv.dilation[1] == 1 && conv.stride[1] <= 2 {
+        if self.slides(rows) {
             self.slide8(x, base, c, rows.ky, rows.step_y, out);
         } else {
-            self.pixels::<8>(x, base, conv.stride[1] * c, taps, c, out);
+            self.pixels::<8>(x, base, self.conv.stride[1] * c, taps, c, out);
+        }
+    }
+
+    /// Four pixels of a run, as `eight` does eight: through `slide` where the run `slides`, else `pixels`.
+    fn four(&self, x: &[f32], base: usize, taps: &[(usize, usize)], rows: RowSpan, out: &mut [f32]) {
+        let c = out.len() / 4;
+        match (self.slides(rows), self.conv.stride[1]) {
+            (true, 1) => self.slide::<4, 3, 1>(x, base, c, rows.ky, rows.step_y, out),
+            (true, _) => self.slide::<4, 3, 2>(x, base, c, rows.ky, rows.step_y, out),
+            (false, _) => self.pixels::<4>(x, base, self.conv.stride[1] * c, taps, c, out),
         }
     }
 
@@ -338,6 +381,13 @@ impl Depthwise {
                 run_from[ox] = run_from[ox + 1] + 1;
             }
         }
+        // A run's last few pixels as four rather than eight, except with AVX-512, whose kernel takes eight
+        // pixels for little more than four cost (natively there, BlazeFace short range 9% slower with fours;
+        // MobileFaceNet 1.5% faster with them in WebAssembly, full range 0.6%).
+        #[cfg(target_arch = "x86_64")]
+        let tail_of_four = !super::x86::avx512();
+        #[cfg(not(target_arch = "x86_64"))]
+        let tail_of_four = true;
         // The taps inside the input, as (offset from the pixel's tap (0, 0), filter offset): the same for
         // every pixel with the same tap ranges, so rebuilt only when the ranges change.
         let mut taps = [(0usize, 0usize); MAX_TAPS];
@@ -378,16 +428,15 @@ impl Depthwise {
                     // wrapped: `simd::reads_within`).
                     let base = base as usize;
                     let taps = &taps[..count];
-                    // A run of eight or more goes eight at a time, its last part (if shorter) as the run's last
-                    // eight: a few outputs computed twice, the same values, instead of slower kernels.
+                    // A run goes eight at a time, its last part (if shorter) as the run's last eight, or where
+                    // `tail_of_four` as its last four when at most four are left: a few outputs computed twice,
+                    // the same values, instead of slower kernels. (With the last eight alone, a 12-pixel row
+                    // computed 16 outputs for its 10 inner pixels.)
                     let run = run_from[ox];
-                    if run >= 8 {
+                    if run >= 8 || (run >= 4 && tail_of_four) {
                         let span = RowSpan { ky: (ky0, ky1), step_y, whole_row: (kx0, kx1) == (0, self.kw) };
-                        for start in (0..run).step_by(8) {
-                            let first = start.min(run - 8);
-                            let out8 = &mut out_row[(ox + first) * c..][..8 * c];
-                            self.eight(x, base.wrapping_add(first * pixel_step), taps, span, out8);
-                        }
+                        let out_run = &mut out_row[ox * c..][..run * c];
+                        self.groups(x, (base, pixel_step), taps, span, (tail_of_four, c), out_run);
                         ox += run;
                     } else if run >= 4 {
                         // Four pixels of a run together; a pixel alone only where fewer are left.
