@@ -127,9 +127,13 @@ fn depthwise_matches_reference() {
     // channels past a multiple of four, and exactly eight (AVX-512's two pixels to a register), with PReLU.
     // Then rows whose runs end in a part of at most four (BlazeFace's 12- and 6-pixel rows: inner runs of 10
     // and 4), which go through the run's last four where that pays.
-    let wide_rows = [(1, Padding::Same, 21, 41), (2, Padding::Same, 21, 41), (2, Padding::Valid, 21, 41)];
-    let tails =
-        [(1, Padding::Same, 8, 41), (1, Padding::Same, 12, 12), (1, Padding::Same, 12, 6), (2, Padding::Same, 12, 22)];
+    let wide_rows = [
+        (1, Padding::Same, 21, 41),
+        (2, Padding::Same, 21, 41),
+        (2, Padding::Valid, 21, 41),
+        (1, Padding::Same, 8, 41),
+    ];
+    let tails = [(1, Padding::Same, 12, 12), (1, Padding::Same, 12, 6), (2, Padding::Same, 12, 22)];
     for (stride, padding, c, w) in wide_rows.into_iter().chain(tails) {
         let xs = [1, 7, w, c];
         let activation = if c == 8 { Activation::Prelu } else { Activation::Relu6 };

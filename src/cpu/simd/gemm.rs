@@ -181,10 +181,10 @@ fn quads<const ACT: u8>(
     }
 }
 
-/// Four rows (`rows`, each `k` long) by a whole panel (`weights`): the products, then bias,
-/// the skip (`SKIP`), activation `ACT` (the clamp's `bounds`) and the stores, in one function so that the
-/// sums stay in registers (returned to a separate store function, V8's code wrote all eight to memory and
-/// read them back), with no branch per vector on the activation or the skip.
+/// Four rows (`rows`, each `k` long) by a whole panel (`weights`): the products, then bias, the skip
+/// (`SKIP`), activation `ACT` (the clamp's `bounds`) and the stores, in one function so that the sums stay in
+/// registers (returned to a separate store function, V8's code wrote all eight to memory and read them back),
+/// with no branch per vector on the activation or the skip.
 ///
 /// # Safety
 /// Rows `row..row + MR` of C and of the skip exist, columns `col0..col0 + NR` lie within C's `n` (and so
