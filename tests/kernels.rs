@@ -205,6 +205,7 @@ fn elementwise_and_pooling_match_reference() {
             }
         }
     }
+    let mut shapes = Vec::new();
     for _ in 0..40 {
         let xs = [1 + rng.below(2), 2 + rng.below(9), 2 + rng.below(9), 1 + rng.below(13)];
         let (f, s) = (1 + rng.below(3), 1 + rng.below(2));
@@ -213,6 +214,19 @@ fn elementwise_and_pooling_match_reference() {
             continue;
         }
         let pool = Pool { padding, filter: [f, f], stride: [s, s], activation: Activation::None };
+        shapes.push((xs, pool));
+    }
+    // Whole 2x2 windows at stride 2 over whole blocks of four channels (BlazeFace's pools, `pool2x2`): even and
+    // odd sizes, both paddings, two images, with and without an activation.
+    for (xs, padding, activation) in [
+        ([2, 8, 6, 8], Padding::Same, Activation::None),
+        ([1, 7, 9, 12], Padding::Valid, Activation::Relu6),
+        ([1, 6, 10, 4], Padding::Valid, Activation::None),
+        ([1, 7, 6, 8], Padding::Same, Activation::Relu),
+    ] {
+        shapes.push((xs, Pool { padding, filter: [2, 2], stride: [2, 2], activation }));
+    }
+    for (xs, pool) in shapes {
         let x = rng.values(xs.iter().product());
         for max in [true, false] {
             let want = reference::pool2d(&x, xs, &pool, max);

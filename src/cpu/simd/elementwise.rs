@@ -84,6 +84,11 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let out = &mut out[..n * oh * ow * c];
     let rows = tap_ranges(oh, h, pool.filter[0], pool.stride[0], 1, pad_top);
     let cols = tap_ranges(ow, w, pool.filter[1], pool.stride[1], 1, pad_left);
+    let whole = |ranges: &[(usize, usize)]| ranges.iter().all(|&r| r == (0, 2));
+    if pool.filter == [2, 2] && pool.stride == [2, 2] && c.is_multiple_of(4) && whole(&rows) && whole(&cols) {
+        pool2x2(x, xs, max, pool.activation, out);
+        return;
+    }
     let blocks = c / 4;
     let zero = F4::splat(0.0);
     let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
@@ -129,6 +134,35 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
                         acc = if max { acc.max(v) } else { acc + v };
                     }
                     out_px[ch] = activate(if max { acc } else { acc / taps_inside }, pool.activation, &[], 0);
+                }
+            }
+        }
+    }
+}
+
+/// `pool2d` where every window is a whole 2x2 at stride 2 (so no padding before the input) and the channels
+/// are whole blocks of four (BlazeFace's pools): two input rows per output row, four zipped runs of each pixel
+/// pair's channels, the taps in the reference's order. Through the tap list, which keeps each block's value
+/// in the output between taps, BlazeFace full range's pools took twice as long natively (0.105 -> 0.050 ms).
+fn pool2x2(x: &[f32], [n, h, w, c]: [usize; 4], max: bool, activation: Activation, out: &mut [f32]) {
+    let (oh, ow) = (h / 2, w / 2);
+    let (act, zero, count) = (Act4::of(activation), F4::splat(0.0), F4::splat(4.0));
+    let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
+    for (image, out_image) in x.chunks_exact(h * w * c).zip(out.chunks_exact_mut(oh * ow * c)).take(n) {
+        for (oy, out_row) in out_image.chunks_exact_mut(ow * c).enumerate() {
+            let top = &image[2 * oy * w * c..][..2 * ow * c];
+            let bottom = &image[(2 * oy + 1) * w * c..][..2 * ow * c];
+            let pairs = top.chunks_exact(2 * c).zip(bottom.chunks_exact(2 * c));
+            for (out_px, (upper, lower)) in out_row.chunks_exact_mut(c).zip(pairs) {
+                let (p00, p01) = upper.split_at(c);
+                let (p10, p11) = lower.split_at(c);
+                // Zipped four-lane chunks: no index, so no bounds checks.
+                let taps =
+                    p00.chunks_exact(4).zip(p01.chunks_exact(4)).zip(p10.chunks_exact(4)).zip(p11.chunks_exact(4));
+                for (o, (((a, b), c), d)) in out_px.chunks_exact_mut(4).zip(taps) {
+                    let (a, b, c, d) = (F4::load(a), F4::load(b), F4::load(c), F4::load(d));
+                    let v = if max { start.max(a).max(b).max(c).max(d) } else { (start + a + b + c + d) / count };
+                    act.apply(v, zero).store(o);
                 }
             }
         }
