@@ -217,9 +217,10 @@ fn elementwise_and_pooling_match_reference() {
         shapes.push((xs, pool));
     }
     // Whole 2x2 windows at stride 2 over whole blocks of four channels (BlazeFace's pools, `pool2x2`): even and
-    // odd sizes, both paddings, two images, with and without an activation.
+    // odd sizes, both paddings, two images, with and without an activation; and no channels at all.
     for (xs, padding, activation) in [
         ([2, 8, 6, 8], Padding::Same, Activation::None),
+        ([1, 4, 4, 0], Padding::Valid, Activation::None),
         ([1, 7, 9, 12], Padding::Valid, Activation::Relu6),
         ([1, 6, 10, 4], Padding::Valid, Activation::None),
         ([1, 7, 6, 8], Padding::Same, Activation::Relu),
