@@ -87,7 +87,7 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     let whole = |ranges: &[(usize, usize)]| ranges.iter().all(|&r| r == (0, 2));
     let two_by_two = pool.filter == [2, 2] && pool.stride == [2, 2] && oh * ow * c > 0 && c.is_multiple_of(4);
     if two_by_two && whole(&rows) && whole(&cols) {
-        pool2x2(x, xs, max, pool.activation, out);
+        pool2x2(x, xs, [oh, ow], max, pool.activation, out);
         return;
     }
     let blocks = c / 4;
@@ -141,12 +141,19 @@ pub fn pool2d(x: &[f32], xs: [usize; 4], pool: &Pool, max: bool, out: &mut [f32]
     }
 }
 
-/// `pool2d` where every window is a whole 2x2 at stride 2 (so no padding before the input), the output is
-/// not empty and the channels are whole blocks of four (BlazeFace's pools): two input rows per output row, four zipped runs of each pixel
-/// pair's channels, the taps in the reference's order. Through the tap list, which keeps each block's value
-/// in the output between taps, BlazeFace full range's pools took twice as long natively (0.105 -> 0.050 ms).
-fn pool2x2(x: &[f32], [n, h, w, c]: [usize; 4], max: bool, activation: Activation, out: &mut [f32]) {
-    let (oh, ow) = (h / 2, w / 2);
+/// `pool2d` where every window is a whole 2x2 at stride 2 (so no padding before the input), the output
+/// ([oh, ow] per image, from `pool2d`) is not empty and the channels are whole blocks of four (BlazeFace's
+/// pools): two input rows per output row, four zipped runs of each pixel pair's channels, the taps in the
+/// reference's order. Through the tap list, which keeps each block's value in the output between taps,
+/// BlazeFace full range's pools took twice as long natively (0.105 -> 0.050 ms).
+fn pool2x2(
+    x: &[f32],
+    [n, h, w, c]: [usize; 4],
+    [oh, ow]: [usize; 2],
+    max: bool,
+    activation: Activation,
+    out: &mut [f32],
+) {
     let (act, zero, count) = (Act4::of(activation), F4::splat(0.0), F4::splat(4.0));
     let start = F4::splat(if max { f32::NEG_INFINITY } else { 0.0 });
     for (image, out_image) in x.chunks_exact(h * w * c).zip(out.chunks_exact_mut(oh * ow * c)).take(n) {

@@ -96,12 +96,12 @@ pub fn gemm(a: &[f32], m: usize, b: &PackedB, skip: Option<Skip>, c: &mut [f32])
     // Rows four at a time: the first panels through `quads` (all of them but a last part panel and the
     // panel a skip ends inside), the rest here.
     let (end, fast) = (row + (m - row) / MR * MR, fast_panels(n, skip));
-    match Act4::of(b.activation) {
-        Act4::Identity => quads::<IDENTITY>(a, row..end, fast, b, skip, c),
-        Act4::Clamp(..) => quads::<CLAMP>(a, row..end, fast, b, skip, c),
-        Act4::Prelu => quads::<PRELU>(a, row..end, fast, b, skip, c),
-    }
     let act = Act4::of(b.activation);
+    match act {
+        Act4::Identity => quads::<IDENTITY>(a, row..end, fast, b, skip, c, act),
+        Act4::Clamp(..) => quads::<CLAMP>(a, row..end, fast, b, skip, c, act),
+        Act4::Prelu => quads::<PRELU>(a, row..end, fast, b, skip, c, act),
+    }
     for row in (row..end).step_by(MR) {
         for panel in fast..n.div_ceil(NR) {
             let rows = &a[row * k..][..MR * k];
@@ -147,9 +147,9 @@ fn fast_panels(n: usize, skip: Option<Skip>) -> usize {
     (n / NR).min(skip_end)
 }
 
-/// Rows `rows` (four at a time) by C's first `panels` panels (`fast_panels`), with activation `ACT`
-/// (`Act4::of(b.activation)`). Other cases stay out of this loop: as branches never taken, they made V8's
-/// code for it 1-2% slower.
+/// Rows `rows` (four at a time) by C's first `panels` panels (`fast_panels`), with activation `ACT` (`act`'s
+/// case; `act` gives the clamp's bounds). Other cases stay out of this loop: as branches never taken, they
+/// made V8's code for it 1-2% slower.
 fn quads<const ACT: u8>(
     a: &[f32],
     rows: std::ops::Range<usize>,
@@ -157,9 +157,10 @@ fn quads<const ACT: u8>(
     b: &PackedB,
     skip: Option<Skip>,
     c: &mut [f32],
+    act: Act4,
 ) {
     let (k, n, m) = (b.k, b.n, rows.end);
-    let bounds = match Act4::of(b.activation) {
+    let bounds = match act {
         Act4::Clamp(lo, hi) => (lo, hi),
         _ => (F4::splat(0.0), F4::splat(0.0)),
     };
